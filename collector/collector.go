@@ -1,0 +1,239 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/datarobot-license-exporter/datarobot_license_exporter/datarobot"
+)
+
+// API is what the collector needs of DataRobot; *datarobot.Client has it.
+type API interface {
+	ClusterLicense(ctx context.Context) (*datarobot.ClusterLicense, error)
+	Version(ctx context.Context) (*datarobot.Version, error)
+}
+
+// Exporter holds what lives across scrapes of one DataRobot cluster: the
+// error counters, the last success times, and the calls in flight, which
+// concurrent scrapes share.
+type Exporter struct {
+	api    API
+	logger *slog.Logger
+	now    func() time.Time
+
+	flight singleflight.Group
+
+	mu          sync.Mutex
+	errors      map[string]map[datarobot.Reason]uint64
+	lastSuccess map[string]time.Time
+}
+
+// Option changes an Exporter.
+type Option func(*Exporter)
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(e *Exporter) { e.now = now } }
+
+// New returns an Exporter that reads api.
+func New(api API, logger *slog.Logger, opts ...Option) *Exporter {
+	e := &Exporter{
+		api:         api,
+		logger:      logger,
+		now:         time.Now,
+		errors:      map[string]map[datarobot.Reason]uint64{},
+		lastSuccess: map[string]time.Time{},
+	}
+	for _, ep := range Endpoints {
+		e.errors[ep] = map[datarobot.Reason]uint64{}
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Collector returns a prometheus.Collector for one scrape: it calls the API
+// when collected, bounded by ctx.
+func (e *Exporter) Collector(ctx context.Context) prometheus.Collector {
+	return &scrape{e: e, ctx: ctx}
+}
+
+// outcome is the result of one API call, shared by the scrapes that wait
+// for it.
+type outcome struct {
+	value    any // *datarobot.ClusterLicense or *datarobot.Version
+	err      error
+	duration time.Duration
+}
+
+// call makes the API call for endpoint, or joins the one in flight.
+func (e *Exporter) call(ctx context.Context, endpoint string) outcome {
+	ch := e.flight.DoChan(endpoint, func() (any, error) {
+		// The call outlives a scrape that gives up early, for the others
+		// waiting on it, but keeps the first scrape's deadline.
+		callCtx := context.WithoutCancel(ctx)
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			callCtx, cancel = context.WithDeadline(callCtx, dl)
+			defer cancel()
+		}
+		start := e.now()
+		var o outcome
+		switch endpoint {
+		case EndpointClusterLicense:
+			o.value, o.err = e.api.ClusterLicense(callCtx)
+		case EndpointVersion:
+			o.value, o.err = e.api.Version(callCtx)
+		}
+		end := e.now()
+		o.duration = end.Sub(start)
+		e.record(endpoint, o, end)
+		return o, nil
+	})
+	select {
+	case r := <-ch:
+		return r.Val.(outcome)
+	case <-ctx.Done():
+		return outcome{err: &datarobot.Error{
+			Reason:   datarobot.ReasonTimeout,
+			Endpoint: endpoint,
+			Message:  "scrape deadline passed while waiting for the call in flight",
+		}}
+	}
+}
+
+// record counts a finished call and logs a failure.
+func (e *Exporter) record(endpoint string, o outcome, end time.Time) {
+	e.mu.Lock()
+	if o.err == nil {
+		e.lastSuccess[endpoint] = end
+	} else {
+		e.errors[endpoint][datarobot.ReasonOf(o.err)]++
+	}
+	e.mu.Unlock()
+
+	if o.err != nil {
+		e.logger.Warn("DataRobot API call failed", "endpoint", endpoint,
+			"reason", string(datarobot.ReasonOf(o.err)), "duration", o.duration, "err", o.err)
+		return
+	}
+	e.logger.Debug("DataRobot API call succeeded", "endpoint", endpoint, "duration", o.duration)
+}
+
+// scrape is the Collector of one scrape.
+type scrape struct {
+	e   *Exporter
+	ctx context.Context
+}
+
+func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs {
+		ch <- d
+	}
+}
+
+func (s *scrape) Collect(ch chan<- prometheus.Metric) {
+	e := s.e
+	results := make(map[string]outcome, len(Endpoints))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, ep := range Endpoints {
+		wg.Go(func() {
+			o := e.call(s.ctx, ep)
+			mu.Lock()
+			results[ep] = o
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+
+	up := 1.0
+	for _, ep := range Endpoints {
+		o := results[ep]
+		success := 1.0
+		if o.err != nil {
+			success, up = 0, 0
+		}
+		ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, success, ep)
+		ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, o.duration.Seconds(), ep)
+	}
+	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up)
+	e.collectCounters(ch)
+
+	if l, ok := results[EndpointClusterLicense].value.(*datarobot.ClusterLicense); ok && l != nil {
+		collectLicense(ch, l, e.now())
+	}
+	if v, ok := results[EndpointVersion].value.(*datarobot.Version); ok && v != nil {
+		ch <- prometheus.MustNewConstMetric(versionInfoDesc, prometheus.GaugeValue, 1,
+			v.VersionString, strconv.FormatInt(v.Major, 10), strconv.FormatInt(v.Minor, 10))
+	}
+}
+
+// collectCounters emits the error counters, every reason from 0, and the
+// last success times of the endpoints that have had one.
+func (e *Exporter) collectCounters(ch chan<- prometheus.Metric) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ep := range Endpoints {
+		for _, r := range datarobot.Reasons {
+			ch <- prometheus.MustNewConstMetric(scrapeErrorsDesc, prometheus.CounterValue,
+				float64(e.errors[ep][r]), ep, string(r))
+		}
+		if t, ok := e.lastSuccess[ep]; ok {
+			ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, unixSeconds(t), ep)
+		}
+	}
+}
+
+// collectLicense emits the license metrics whose values are known.
+func collectLicense(ch chan<- prometheus.Metric, l *datarobot.ClusterLicense, now time.Time) {
+	info := &l.LicenseInfo
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	optional := func(d *prometheus.Desc, v *int64) {
+		if v != nil {
+			gauge(d, float64(*v))
+		}
+	}
+
+	// The client guarantees the expiry and the expired flag.
+	exp := info.ExpirationTimestamp.Time
+	gauge(expiryDesc, unixSeconds(exp))
+	gauge(daysUntilExpiryDesc, exp.Sub(now).Seconds()/86400)
+	gauge(expiredDesc, boolValue(*info.Expired))
+
+	optional(concurrentWorkersDesc, info.ConcurrentWorkersCount)
+	optional(maxActiveUsersDesc, info.MaximumActiveUsers)
+	optional(maxDeploymentsDesc, info.MaxDeploymentLimit)
+	optional(prepaidDeploymentsDesc, info.PrepaidDeploymentLimit)
+	optional(genAISeatsDesc, info.GenAISeatLicensesLimit)
+	optional(agenticSeatsDesc, info.AgenticPredictiveGovernanceSeatLicensesLimit)
+	optional(cpuUsageLimitDesc, info.CPUUsageLimit)
+
+	for key, f := range info.FeatureFlags {
+		gauge(featureFlagDesc, boolValue(f.Value), key, f.UILabel)
+	}
+
+	if u := l.UploadInfo; u != nil {
+		if u.UploadTimestamp.Valid {
+			gauge(uploadTimestampDesc, unixSeconds(u.UploadTimestamp.Time))
+		}
+		gauge(uploadInfoDesc, 1, u.UploaderUsername, u.UploaderUserID)
+	}
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,279 @@
+package datarobot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultMaxBodyBytes bounds what the client reads of one answer. A license
+// with 500 feature flags is about 80 KiB.
+const DefaultMaxBodyBytes = 4 << 20
+
+// apiPath is the path of DataRobot's public API below the host.
+const apiPath = "/api/v2"
+
+// TokenSource gives the API token for each request, so that a rotated token
+// is picked up without a restart.
+type TokenSource interface {
+	Token() (string, error)
+}
+
+// StaticToken is a TokenSource that never changes.
+type StaticToken string
+
+// Token returns the token.
+func (t StaticToken) Token() (string, error) { return string(t), nil }
+
+// Options configures a Client. Endpoint and Token are required.
+type Options struct {
+	// Endpoint is DataRobot's API address, with or without the trailing
+	// /api/v2: https://datarobot.example.com and
+	// https://datarobot.example.com/api/v2 are the same.
+	Endpoint string
+	Token    TokenSource
+	// HTTPClient carries TLS and proxy settings; http.DefaultClient if nil.
+	// Its own Timeout is left alone: bound calls with the context.
+	HTTPClient *http.Client
+	// UserAgent is sent with every request.
+	UserAgent string
+	// Timeout bounds every call, in addition to the caller's context.
+	Timeout time.Duration
+	// MaxBodyBytes bounds what is read of an answer; DefaultMaxBodyBytes if 0.
+	MaxBodyBytes int64
+}
+
+// Client calls DataRobot's API. It is safe for concurrent use.
+type Client struct {
+	base       *url.URL
+	token      TokenSource
+	http       *http.Client
+	userAgent  string
+	timeout    time.Duration
+	maxBody    int64
+	redactedEP string
+}
+
+// NewClient checks the options and returns a Client.
+func NewClient(o Options) (*Client, error) {
+	base, err := NormalizeEndpoint(o.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if o.Token == nil {
+		return nil, errors.New("no API token source")
+	}
+	c := &Client{
+		base:       base,
+		token:      o.Token,
+		http:       o.HTTPClient,
+		userAgent:  o.UserAgent,
+		timeout:    o.Timeout,
+		maxBody:    o.MaxBodyBytes,
+		redactedEP: base.Redacted(),
+	}
+	if c.http == nil {
+		c.http = http.DefaultClient
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBodyBytes
+	}
+	return c, nil
+}
+
+// Endpoint returns the API base URL in use, with any password redacted.
+func (c *Client) Endpoint() string { return c.redactedEP }
+
+// NormalizeEndpoint parses an endpoint and returns its URL ending in /api/v2.
+func NormalizeEndpoint(endpoint string) (*url.URL, error) {
+	endpoint = strings.TrimSpace(endpoint)
+	if endpoint == "" {
+		return nil, errors.New("empty endpoint")
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("invalid endpoint URL: %w", errors.Unwrap(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("endpoint %q must start with http:// or https://", u.Redacted())
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("endpoint %q has no host", u.Redacted())
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("endpoint %q must not have a query or fragment", u.Redacted())
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if !strings.HasSuffix(p, apiPath) {
+		p += apiPath
+	}
+	u.Path, u.RawPath = p, ""
+	return u, nil
+}
+
+// ClusterLicense calls GET clusterLicense/.
+func (c *Client) ClusterLicense(ctx context.Context) (*ClusterLicense, error) {
+	var l ClusterLicense
+	const ep = "clusterLicense/"
+	if err := c.get(ctx, ep, &l); err != nil {
+		return nil, err
+	}
+	if err := l.validate(); err != nil {
+		return nil, &Error{Reason: ReasonBadResponse, Endpoint: ep, StatusCode: http.StatusOK, Message: err.Error()}
+	}
+	return &l, nil
+}
+
+// Version calls GET version/.
+func (c *Client) Version(ctx context.Context) (*Version, error) {
+	var v versionWire
+	const ep = "version/"
+	if err := c.get(ctx, ep, &v); err != nil {
+		return nil, err
+	}
+	out, err := v.validate()
+	if err != nil {
+		return nil, &Error{Reason: ReasonBadResponse, Endpoint: ep, StatusCode: http.StatusOK, Message: err.Error()}
+	}
+	return out, nil
+}
+
+// get calls GET base/ep and decodes a JSON object into out. Every error it
+// returns is an *Error.
+func (c *Client) get(ctx context.Context, ep string, out any) error {
+	fail := func(r Reason, code int, msg string) error {
+		return &Error{Reason: r, Endpoint: ep, StatusCode: code, Message: msg}
+	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	token, err := c.token.Token()
+	if err != nil {
+		return fail(ReasonUnauthorized, 0, "no API token: "+err.Error())
+	}
+	u := *c.base
+	u.Path += "/" + ep
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fail(ReasonConnection, 0, err.Error())
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fail(transportReason(err), 0, redact(describeTransport(err), token))
+	}
+	defer resp.Body.Close()
+
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	tooLarge := int64(len(body)) > c.maxBody
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		retry := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		e := &Error{
+			Reason:     statusReason(resp.StatusCode, retry),
+			Endpoint:   ep,
+			StatusCode: resp.StatusCode,
+			Message:    redact(upstreamMessage(body), token),
+		}
+		if e.Reason == ReasonRateLimited {
+			e.RetryAfter = retry
+		}
+		return e
+	}
+	if readErr != nil {
+		return fail(transportReason(readErr), resp.StatusCode, "reading the answer: "+redact(describeTransport(readErr), token))
+	}
+	if tooLarge {
+		return fail(ReasonBadResponse, resp.StatusCode, fmt.Sprintf("answer larger than %d bytes", c.maxBody))
+	}
+	if err := decodeObject(body, out); err != nil {
+		return fail(ReasonBadResponse, resp.StatusCode, redact(err.Error(), token))
+	}
+	return nil
+}
+
+// decodeObject decodes body, which must be a single JSON object.
+func decodeObject(body []byte, out any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return fmt.Errorf("answer is not a JSON object: %s", upstreamMessage(body))
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return errors.New("invalid JSON: data after the object")
+	}
+	return nil
+}
+
+// describeTransport shortens a transport error: url.Error repeats the
+// method and URL, which the Error already names.
+func describeTransport(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "deadline exceeded"
+	}
+	return clean(err.Error())
+}
+
+// redact removes the token from s, should an upstream echo it.
+func redact(s, token string) string {
+	if len(token) < 4 {
+		return s
+	}
+	return strings.ReplaceAll(s, token, "<redacted>")
+}
+
+// validate checks what the exporter cannot do without.
+func (l *ClusterLicense) validate() error {
+	switch {
+	case l.LicenseInfo.ExpirationTimestamp.Raw == "":
+		return errors.New("licenseInfo.expirationTimestamp is missing")
+	case !l.LicenseInfo.ExpirationTimestamp.Valid:
+		return fmt.Errorf("licenseInfo.expirationTimestamp: %v", mustErr(ParseTimestamp(l.LicenseInfo.ExpirationTimestamp.Raw)))
+	case l.LicenseInfo.Expired == nil:
+		return errors.New("licenseInfo.expired is missing")
+	}
+	return nil
+}
+
+func mustErr(_ time.Time, err error) error { return err }
+
+// versionWire keeps the fields optional while decoding, to say which is
+// missing.
+type versionWire struct {
+	Major         *int64  `json:"major"`
+	Minor         *int64  `json:"minor"`
+	VersionString *string `json:"versionString"`
+}
+
+func (v versionWire) validate() (*Version, error) {
+	switch {
+	case v.VersionString == nil:
+		return nil, errors.New("versionString is missing")
+	case v.Major == nil:
+		return nil, errors.New("major is missing")
+	case v.Minor == nil:
+		return nil, errors.New("minor is missing")
+	}
+	return &Version{Major: *v.Major, Minor: *v.Minor, VersionString: *v.VersionString}, nil
+}
