@@ -64,6 +64,10 @@ func (e *Exporter) Collector(ctx context.Context) prometheus.Collector {
 	return &scrape{e: e, ctx: ctx}
 }
 
+// deadlineGrace is how long a scrape past its deadline still waits for the
+// call it joined. The default --datarobot.timeout-offset leaves room for it.
+const deadlineGrace = 100 * time.Millisecond
+
 // outcome is the result of one API call, shared by the scrapes that wait
 // for it.
 type outcome struct {
@@ -100,6 +104,16 @@ func (e *Exporter) call(ctx context.Context, endpoint string) outcome {
 	case r := <-ch:
 		return r.Val.(outcome)
 	case <-ctx.Done():
+	}
+	// A call made with this scrape's deadline ends at about the same time:
+	// give it a moment, so that its own result, counted and logged, is the
+	// one reported.
+	grace := time.NewTimer(deadlineGrace)
+	defer grace.Stop()
+	select {
+	case r := <-ch:
+		return r.Val.(outcome)
+	case <-grace.C:
 		return outcome{err: &datarobot.Error{
 			Reason:   datarobot.ReasonTimeout,
 			Endpoint: endpoint,

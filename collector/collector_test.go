@@ -1,0 +1,265 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/datarobot-license-exporter/datarobot_license_exporter/datarobot"
+	"github.com/datarobot-license-exporter/datarobot_license_exporter/fakeapi"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const testToken = "tok-3f9c2a7e-golden"
+
+// fixedNow is the clock of every golden file.
+var fixedNow = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+
+// newTestExporter serves s and returns an Exporter reading it with a fixed
+// clock, and the fake's URL.
+func newTestExporter(t *testing.T, s *fakeapi.Server, logger *slog.Logger) (*Exporter, *httptest.Server) {
+	t.Helper()
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	c, err := datarobot.NewClient(datarobot.Options{
+		Endpoint: ts.URL, Token: datarobot.StaticToken(testToken), Timeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return New(c, logger, WithClock(func() time.Time { return fixedNow })), ts
+}
+
+// gather runs one scrape and returns its metrics as a Gatherer, which
+// gives the same metrics however often it is read.
+func gather(ctx context.Context, e *Exporter) prometheus.Gatherer {
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e.Collector(ctx))
+	mfs, err := reg.Gather()
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return mfs, err })
+}
+
+// compareGolden checks one scrape against testdata/NAME.prom, with
+// GatherAndCompare, and writes the file with -update.
+func compareGolden(t *testing.T, ctx context.Context, e *Exporter, name string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".prom")
+	g := gather(ctx, e)
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		var buf bytes.Buffer
+		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := testutil.GatherAndCompare(g, f); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func TestGoldenLicenses(t *testing.T) {
+	withLimits := fakeapi.ExampleLicense(fixedNow.Add(30*24*time.Hour), 3)
+	expired := fakeapi.ExampleLicense(fixedNow.Add(-36*time.Hour), 3)
+	expired.Expired = true
+	noLabel := fakeapi.ExampleLicense(fixedNow.Add(90*24*time.Hour), 0)
+	noLabel.Flags = []fakeapi.Flag{
+		{Key: "ENABLE_MLOPS", UILabel: "MLOps", Value: true},
+		{Key: "ENABLE_UNLABELLED", Value: true},
+		{Key: "DISABLE_UNLABELLED", Value: false},
+	}
+
+	cases := []struct {
+		name string
+		body []byte
+	}{
+		{"reference", readFile(t, "testdata/reference.json")},
+		{"thirty_days_three_flags", withLimits.JSON()},
+		{"expired", expired.JSON()},
+		{"five_hundred_flags", fakeapi.ExampleLicense(fixedNow.Add(400*24*time.Hour), 500).JSON()},
+		{"flag_without_ui_label", noLabel.JSON()},
+		{"unknown_fields_and_new_limits", readFile(t, "testdata/extra_fields.json")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fakeapi.New(testToken, fakeapi.License{})
+			s.SetLicenseJSON(tc.body)
+			e, _ := newTestExporter(t, s, nil)
+			compareGolden(t, context.Background(), e, tc.name)
+		})
+	}
+}
+
+// failureCases drives the fake into each failure reason.
+var failureCases = []struct {
+	reason datarobot.Reason
+	fault  fakeapi.Fault
+}{
+	{datarobot.ReasonUnauthorized, fakeapi.FaultUnauthorized},
+	{datarobot.ReasonForbidden, fakeapi.FaultForbidden},
+	{datarobot.ReasonNotFound, fakeapi.FaultNotFound},
+	{datarobot.ReasonRateLimited, fakeapi.FaultRateLimited},
+	{datarobot.ReasonServerError, fakeapi.FaultServerError},
+	{datarobot.ReasonTimeout, fakeapi.FaultHang},
+	{datarobot.ReasonConnection, fakeapi.FaultReset},
+	{datarobot.ReasonBadResponse, fakeapi.FaultHTML},
+}
+
+func TestGoldenFailures(t *testing.T) {
+	for _, tc := range failureCases {
+		t.Run(string(tc.reason), func(t *testing.T) {
+			s := fakeapi.New(testToken, fakeapi.ExampleLicense(fixedNow.Add(30*24*time.Hour), 3))
+			s.SetFault(fakeapi.LicensePath, tc.fault)
+			e, _ := newTestExporter(t, s, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			compareGolden(t, ctx, e, "failure_"+string(tc.reason))
+		})
+	}
+}
+
+// TestConnectionRefused covers a server that is gone: both calls fail and
+// no license metric is made up.
+func TestConnectionRefused(t *testing.T) {
+	e, ts := newTestExporter(t, fakeapi.New(testToken, fakeapi.ExampleLicense(fixedNow, 1)), nil)
+	ts.Close()
+	reg := gather(context.Background(), e)
+	for _, name := range []string{"datarobot_license_expired", "datarobot_version_info", "datarobot_last_success_timestamp_seconds"} {
+		if n, err := testutil.GatherAndCount(reg, name); err != nil || n != 0 {
+			t.Errorf("%s: %d series (err %v), want none", name, n, err)
+		}
+	}
+	want := `
+# HELP datarobot_up 1 when every DataRobot API call of this scrape succeeded, else 0.
+# TYPE datarobot_up gauge
+datarobot_up 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "datarobot_up"); err != nil {
+		t.Error(err)
+	}
+	if got := errorCount(e, EndpointVersion, datarobot.ReasonConnection); got != 1 {
+		t.Errorf("connection errors of version = %v, want 1", got)
+	}
+}
+
+// errorCount reads one error counter.
+func errorCount(e *Exporter, endpoint string, r datarobot.Reason) uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.errors[endpoint][r]
+}
+
+// TestRecovery shows up following the API from one scrape to the next, and
+// the error counters keeping count.
+func TestRecovery(t *testing.T) {
+	s := fakeapi.New(testToken, fakeapi.ExampleLicense(fixedNow.Add(time.Hour), 1))
+	e, _ := newTestExporter(t, s, nil)
+	upIs := func(want float64) {
+		t.Helper()
+		mfs, err := gather(context.Background(), e).Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "datarobot_up" {
+				if got := mf.GetMetric()[0].GetGauge().GetValue(); got != want {
+					t.Fatalf("datarobot_up = %v, want %v", got, want)
+				}
+				return
+			}
+		}
+		t.Fatal("no datarobot_up")
+	}
+	upIs(1)
+	s.SetFault("", fakeapi.FaultServerError)
+	upIs(0)
+	upIs(0)
+	s.SetFault("", fakeapi.FaultNone)
+	upIs(1)
+	if got := errorCount(e, EndpointClusterLicense, datarobot.ReasonServerError); got != 2 {
+		t.Errorf("server_error count = %v, want 2", got)
+	}
+}
+
+// TestGoldenFilesPassPromtool runs promtool check metrics over every golden
+// file: only datarobot_license_days_until_expiry may be flagged, for its
+// unit, which users asked for.
+func TestGoldenFilesPassPromtool(t *testing.T) {
+	promtool := requireTool(t, "promtool")
+	files, err := filepath.Glob("testdata/*.prom")
+	if err != nil || len(files) < 14 {
+		t.Fatalf("golden files: %v (err %v), want at least 14", files, err)
+	}
+	for _, f := range files {
+		body := readFile(t, f)
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = bytes.NewReader(body)
+		out, _ := cmd.CombinedOutput()
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if line == "" {
+				continue
+			}
+			if !strings.HasPrefix(line, "datarobot_license_days_until_expiry ") {
+				t.Errorf("%s: promtool flags: %s", f, line)
+			}
+		}
+		if bytes.Contains(body, []byte("datarobot_license_days_until_expiry ")) &&
+			!strings.Contains(string(out), `datarobot_license_days_until_expiry use base unit "seconds"`) {
+			t.Errorf("%s: promtool did not flag days_until_expiry; is it checking? output: %q", f, out)
+		}
+	}
+}
+
+// requireTool finds a program. Without it the test is skipped, unless
+// DRLE_REQUIRE_TOOLS is set, as the README's test command sets it: there a
+// missing tool fails the test.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("DRLE_REQUIRE_TOOLS") != "" {
+			t.Fatalf("%s not found; run `make test`, which installs it", name)
+		}
+		t.Skipf("%s not found; `make test` installs it", name)
+	}
+	return p
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
