@@ -31,7 +31,7 @@ type Fault string
 // The faults. Each names what the fake answers instead of the data.
 const (
 	FaultNone         Fault = ""
-	FaultUnauthorized Fault = "unauthorized" // 401 {"message": ...}, as for a wrong token
+	FaultUnauthorized Fault = "unauthorized" // 401 {"message": ...} that echoes the token, as some servers do
 	FaultForbidden    Fault = "forbidden"    // 403 {"detail": ...}, a token without the admin permission
 	FaultNotFound     Fault = "not_found"    // 404 {"message": ...}, not a self-managed cluster
 	FaultRateLimited  Fault = "rate_limited" // 429 with Retry-After: 30
@@ -388,7 +388,8 @@ func serveFault(w http.ResponseWriter, r *http.Request, f Fault, body []byte) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body)
 	case FaultUnauthorized:
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Invalid API token"})
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Invalid API token: " + tok})
 	case FaultForbidden:
 		writeJSON(w, http.StatusForbidden, map[string]string{"detail": "You do not have permission to perform this action: CAN_MANAGE_CLUSTER_LICENSE required"})
 	case FaultNotFound:
