@@ -30,27 +30,43 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
-// run starts the exporter and returns its exit code.
-func run(args []string, stderr io.Writer) int {
+// settings are what the command line says.
+type settings struct {
+	web           *web.FlagConfig
+	telemetryPath string
+	maxRequests   int
+	timeoutOffset time.Duration
+	cluster       config.Flags
+	log           promslog.Config
+}
+
+// newApp declares the flags, which fill s when parsed.
+func newApp(s *settings) *kingpin.Application {
 	app := kingpin.New(name, "Exports the health of DataRobot cluster licenses to Prometheus.")
-	webFlags := kingpinflag.AddFlags(app, ":9918")
-	telemetryPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-	maxRequests := app.Flag("web.max-requests", "Maximum number of scrapes served at once; 0 means no limit.").Default("40").Int()
-	cf := config.Flags{EnvToken: os.Getenv("DATAROBOT_API_TOKEN")}
+	s.web = kingpinflag.AddFlags(app, ":9918")
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.telemetryPath)
+	app.Flag("web.max-requests", "Maximum number of scrapes served at once; 0 means no limit.").Default("40").IntVar(&s.maxRequests)
+	s.cluster.EnvToken = os.Getenv("DATAROBOT_API_TOKEN")
 	app.Flag("datarobot.url", "DataRobot API endpoint, with or without /api/v2, such as https://datarobot.example.com/api/v2.").
-		Envar("DATAROBOT_ENDPOINT").StringVar(&cf.URL)
+		Envar("DATAROBOT_ENDPOINT").StringVar(&s.cluster.URL)
 	app.Flag("datarobot.token-file", "File holding the DataRobot API token; re-read when it changes. Without it, DATAROBOT_API_TOKEN is used.").
-		StringVar(&cf.TokenFile)
+		StringVar(&s.cluster.TokenFile)
 	app.Flag("datarobot.timeout", "Longest time one DataRobot API call may take.").
-		Default(config.DefaultTimeout.String()).DurationVar(&cf.Timeout)
-	timeoutOffset := app.Flag("datarobot.timeout-offset", "Taken from Prometheus's scrape timeout to bound the API calls of a scrape.").
-		Default("500ms").Duration()
-	app.Flag("datarobot.ca-file", "CA certificate file to verify the DataRobot server with.").StringVar(&cf.CAFile)
-	app.Flag("datarobot.insecure-skip-verify", "Do not verify the DataRobot server's TLS certificate.").BoolVar(&cf.InsecureSkipVerify)
-	logConfig := &promslog.Config{}
-	flag.AddFlags(app, logConfig)
+		Default(config.DefaultTimeout.String()).DurationVar(&s.cluster.Timeout)
+	app.Flag("datarobot.timeout-offset", "Taken from Prometheus's scrape timeout to bound the API calls of a scrape.").
+		Default("500ms").DurationVar(&s.timeoutOffset)
+	app.Flag("datarobot.ca-file", "CA certificate file to verify the DataRobot server with.").StringVar(&s.cluster.CAFile)
+	app.Flag("datarobot.insecure-skip-verify", "Do not verify the DataRobot server's TLS certificate.").BoolVar(&s.cluster.InsecureSkipVerify)
+	flag.AddFlags(app, &s.log)
 	app.Version(version.Print(name))
 	app.HelpFlag.Short('h')
+	return app
+}
+
+// run starts the exporter and returns its exit code.
+func run(args []string, stderr io.Writer) int {
+	var s settings
+	app := newApp(&s)
 	app.ErrorWriter(stderr)
 	app.UsageWriter(stderr)
 	if _, err := app.Parse(args); err != nil {
@@ -58,8 +74,8 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 
-	logger := promslog.New(logConfig)
-	cluster, err := cf.Cluster()
+	logger := promslog.New(&s.log)
+	cluster, err := s.cluster.Cluster()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: error: %s\n", name, err)
 		return 1
@@ -83,9 +99,9 @@ func run(args []string, stderr io.Writer) int {
 		Logger:        logger,
 		Exporter:      collector.New(client, logger),
 		Gatherer:      reg,
-		TelemetryPath: *telemetryPath,
-		TimeoutOffset: *timeoutOffset,
-		MaxRequests:   *maxRequests,
+		TelemetryPath: s.telemetryPath,
+		TimeoutOffset: s.timeoutOffset,
+		MaxRequests:   s.maxRequests,
 		Landing: web.LandingConfig{
 			Name:        "DataRobot License Exporter",
 			Description: "Prometheus exporter for DataRobot cluster license health",
@@ -102,7 +118,7 @@ func run(args []string, stderr io.Writer) int {
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	if err := web.ListenAndServe(srv, webFlags, logger); err != nil {
+	if err := web.ListenAndServe(srv, s.web, logger); err != nil {
 		logger.Error("Cannot serve", "err", err)
 		return 1
 	}

@@ -223,6 +223,13 @@ func New(token string, lic License) *Server {
 	return s
 }
 
+// SetToken changes the token the fake accepts, as when a token is rotated.
+func (s *Server) SetToken(token string) {
+	s.mu.Lock()
+	s.token = token
+	s.mu.Unlock()
+}
+
 // SetLicense changes what clusterLicense answers.
 func (s *Server) SetLicense(l License) { s.SetLicenseJSON(l.JSON()) }
 
@@ -332,7 +339,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hasBearer {
 		s.tokens[tok]++
 	}
-	hold, delay := s.hold, s.delay
+	hold, delay, want := s.hold, s.delay, s.token
 	fault, ok := s.faults[path]
 	if !ok {
 		fault = s.faults[""]
@@ -373,7 +380,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case body == nil:
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Resource not found"})
 		return
-	case !hasBearer || tok != s.token:
+	case !hasBearer || tok != want:
 		// Some servers echo what they were sent; the exporter must redact it.
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Invalid API token: " + tok})
 		return
