@@ -20,6 +20,7 @@ import (
 
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/datarobot"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/fakeapi"
+	"github.com/datarobot-license-exporter/datarobot_license_exporter/internal/testtools"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -215,7 +216,7 @@ func TestRecovery(t *testing.T) {
 // file: only datarobot_license_days_until_expiry may be flagged, for its
 // unit, which users asked for.
 func TestGoldenFilesPassPromtool(t *testing.T) {
-	promtool := requireTool(t, "promtool")
+	promtool := testtools.Require(t, "promtool")
 	files, err := filepath.Glob("testdata/*.prom")
 	if err != nil || len(files) < 14 {
 		t.Fatalf("golden files: %v (err %v), want at least 14", files, err)
@@ -238,21 +239,6 @@ func TestGoldenFilesPassPromtool(t *testing.T) {
 			t.Errorf("%s: promtool did not flag days_until_expiry; is it checking? output: %q", f, out)
 		}
 	}
-}
-
-// requireTool finds a program. Without it the test is skipped, unless
-// DRLE_REQUIRE_TOOLS is set, as the README's test command sets it: there a
-// missing tool fails the test.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("DRLE_REQUIRE_TOOLS") != "" {
-			t.Fatalf("%s not found; run `make test`, which installs it", name)
-		}
-		t.Skipf("%s not found; `make test` installs it", name)
-	}
-	return p
 }
 
 func readFile(t *testing.T, path string) []byte {
