@@ -11,7 +11,7 @@ LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) \
             -X $(PKG).Branch=$(BRANCH) -X $(PKG).BuildUser=$(shell id -un)@$(shell hostname) \
             -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: build test deps lint demo clean
+.PHONY: build test deps lint demo generate clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -26,6 +26,10 @@ lint:
 
 test: deps lint
 	DRLE_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
+
+# generate writes alerts/prometheusrule.yaml from the rule file.
+generate:
+	$(GO) generate ./alerts
 
 # demo runs the exporter on the built-in fake DataRobot API: see
 # http://localhost:9918/metrics.

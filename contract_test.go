@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 
+	"github.com/datarobot-license-exporter/datarobot_license_exporter/alerts"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/collector"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/datarobot"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/fakeapi"
@@ -25,31 +27,42 @@ import (
 // The metric names, flags and reasons are a public contract: these tests
 // hold the README to what the code does.
 
-// readmeTable returns the first backticked word of each row of the README
-// table whose header starts with header.
-func readmeTable(t *testing.T, header string) []string {
+// readmeRows returns the cells of each row of the README table whose
+// header starts with header, with backticks removed.
+func readmeRows(t *testing.T, header string) [][]string {
 	t.Helper()
 	b, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var rows [][]string
 	in := false
-	first := regexp.MustCompile("^\\| `([^`]+)`")
 	for _, line := range strings.Split(string(b), "\n") {
 		switch {
 		case strings.HasPrefix(line, header):
 			in = true
 		case in && !strings.HasPrefix(line, "|"):
 			in = false
-		case in:
-			if m := first.FindStringSubmatch(line); m != nil {
-				out = append(out, m[1])
+		case in && !strings.HasPrefix(line, "|---"):
+			var cells []string
+			for _, c := range strings.Split(strings.Trim(line, "|"), " | ") {
+				cells = append(cells, strings.Trim(strings.TrimSpace(c), "`"))
 			}
+			rows = append(rows, cells)
 		}
 	}
-	if len(out) == 0 {
+	if len(rows) == 0 {
 		t.Fatalf("README has no table headed %q", header)
+	}
+	return rows
+}
+
+// readmeTable returns the first cells of a README table, sorted.
+func readmeTable(t *testing.T, header string) []string {
+	t.Helper()
+	var out []string
+	for _, r := range readmeRows(t, header) {
+		out = append(out, r[0])
 	}
 	sort.Strings(out)
 	return out
@@ -125,5 +138,89 @@ func TestReadmeReasonsTableMatchesCode(t *testing.T) {
 	sort.Strings(reasons)
 	if documented := readmeTable(t, "| Reason |"); !slices.Equal(documented, reasons) {
 		t.Errorf("README reasons %v, code %v", documented, reasons)
+	}
+}
+
+// metricRef finds the exporter's metric names in text, and metricAlts the
+// names a regular expression names as a prefix and alternatives, such as
+// datarobot_license_(max_deployments|max_active_users). The binary's own
+// name is not a metric.
+var (
+	metricRef  = regexp.MustCompile(`\bdatarobot_[a-z0-9_]*[a-z0-9]\b`)
+	metricAlts = regexp.MustCompile(`\b(datarobot_[a-z0-9_]*)\(([a-z0-9_|]+)\)`)
+)
+
+func referencedNames(text string) []string {
+	var out []string
+	for _, m := range metricAlts.FindAllStringSubmatch(text, -1) {
+		for _, alt := range strings.Split(m[2], "|") {
+			out = append(out, m[1]+alt)
+		}
+	}
+	for _, m := range metricRef.FindAllString(text, -1) {
+		if m != name {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestNamedMetricsExist fails when a dashboard, an alert rule or the README
+// names a metric the exporter does not emit.
+func TestNamedMetricsExist(t *testing.T) {
+	emitted := map[string]bool{}
+	for _, n := range emittedNames(t) {
+		emitted[n] = true
+	}
+	sources := map[string]string{}
+	for _, pattern := range []string{"README.md", "dashboards/*.json", "alerts/*.yml", "alerts/*.yaml"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no files (err %v)", pattern, err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sources[f] = string(b)
+		}
+	}
+	for file, text := range sources {
+		refs := referencedNames(text)
+		if len(refs) == 0 {
+			t.Errorf("%s names no metric: is the pattern right?", file)
+		}
+		for _, n := range refs {
+			if !emitted[n] {
+				t.Errorf("%s names %s, which the exporter does not emit", file, n)
+			}
+		}
+	}
+}
+
+// TestReadmeAlertsTableMatchesRules holds the README's alerts table to the
+// rule file: the same alerts, with the same severities.
+func TestReadmeAlertsTableMatchesRules(t *testing.T) {
+	var documented []string
+	for _, r := range readmeRows(t, "| Alert |") {
+		documented = append(documented, r[0]+"/"+r[1])
+	}
+	f, err := alerts.Parse(alerts.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				rules = append(rules, r.Alert+"/"+r.Labels["severity"])
+			}
+		}
+	}
+	sort.Strings(documented)
+	sort.Strings(rules)
+	if !slices.Equal(documented, rules) {
+		t.Errorf("README alerts table and the rule file differ:\nREADME: %v\nrules:  %v", documented, rules)
 	}
 }
