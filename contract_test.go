@@ -68,8 +68,9 @@ func readmeTable(t *testing.T, header string) []string {
 	return out
 }
 
-// emittedNames scrapes an exporter on a fake license that has every field,
-// the newer limits too, and returns the names of the datarobot_ metrics.
+// emittedNames scrapes an exporter with a config file, on a fake license
+// that has every field, the newer limits too, and returns the names of the
+// datarobot_ metrics.
 func emittedNames(t *testing.T) []string {
 	t.Helper()
 	lic := fakeapi.ExampleLicense(time.Now().Add(24*time.Hour), 3)
@@ -84,7 +85,16 @@ func emittedNames(t *testing.T) []string {
 	logger := slog.New(slog.DiscardHandler)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector(name))
-	h, err := server.New(server.Options{Logger: logger, Exporter: collector.New(client, logger), Gatherer: reg, TelemetryPath: "/metrics"})
+	cfg := filepath.Join(t.TempDir(), "config.yml")
+	if err := os.WriteFile(cfg, []byte("clusters:\n  - name: a\n    url: "+api.URL+"\n    token: t0ken-contract\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	targets := &server.Targets{}
+	if err := server.NewReloader(cfg, targets, "test", logger, reg).Reload(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(server.Options{Logger: logger, Default: &server.Target{Name: "default", Exporter: collector.New(client, logger)},
+		Targets: targets, Gatherer: reg, TelemetryPath: "/metrics"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -19,7 +24,6 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
-	"github.com/datarobot-license-exporter/datarobot_license_exporter/collector"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/config"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/server"
 )
@@ -27,7 +31,7 @@ import (
 const name = "datarobot_license_exporter"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // settings are what the command line says.
@@ -36,6 +40,8 @@ type settings struct {
 	telemetryPath string
 	maxRequests   int
 	timeoutOffset time.Duration
+	configFile    string
+	configCheck   bool
 	cluster       config.Flags
 	log           promslog.Config
 }
@@ -46,6 +52,8 @@ func newApp(s *settings) *kingpin.Application {
 	s.web = kingpinflag.AddFlags(app, ":9918")
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.telemetryPath)
 	app.Flag("web.max-requests", "Maximum number of scrapes served at once; 0 means no limit.").Default("40").IntVar(&s.maxRequests)
+	app.Flag("config.file", "YAML file of DataRobot clusters, served on /probe?target=NAME.").StringVar(&s.configFile)
+	app.Flag("config.check", "Check the config file, print it with tokens hidden, and exit.").BoolVar(&s.configCheck)
 	s.cluster.EnvToken = os.Getenv("DATAROBOT_API_TOKEN")
 	app.Flag("datarobot.url", "DataRobot API endpoint, with or without /api/v2, such as https://datarobot.example.com/api/v2.").
 		Envar("DATAROBOT_ENDPOINT").StringVar(&s.cluster.URL)
@@ -63,31 +71,41 @@ func newApp(s *settings) *kingpin.Application {
 	return app
 }
 
-// run starts the exporter and returns its exit code.
-func run(args []string, stderr io.Writer) int {
+// run runs the exporter and returns its exit code.
+func run(args []string, stdout, stderr io.Writer) int {
 	var s settings
 	app := newApp(&s)
 	app.ErrorWriter(stderr)
 	app.UsageWriter(stderr)
-	if _, err := app.Parse(args); err != nil {
+	fail := func(err error) int {
 		fmt.Fprintf(stderr, "%s: error: %s\n", name, err)
+		return 1
+	}
+	if _, err := app.Parse(args); err != nil {
+		fail(err)
 		return 2
 	}
-
 	logger := promslog.New(&s.log)
-	cluster, err := s.cluster.Cluster()
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: error: %s\n", name, err)
-		return 1
-	}
-	client, err := cluster.NewClient(name + "/" + version.Version)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: error: %s\n", name, err)
-		return 1
-	}
+	userAgent := name + "/" + version.Version
 
-	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
-	logger.Info("Reading DataRobot", "endpoint", client.Endpoint())
+	var cfg *config.Config
+	if s.configFile != "" {
+		var err error
+		if cfg, err = config.Load(s.configFile); err != nil {
+			return fail(err)
+		}
+	}
+	if s.configCheck {
+		if cfg == nil {
+			return fail(errors.New("--config.check needs --config.file"))
+		}
+		fmt.Fprintf(stdout, "%s: %d clusters, OK\n%s", s.configFile, len(cfg.Clusters), cfg)
+		return 0
+	}
+	cluster, err := flagCluster(s.cluster, cfg != nil, logger)
+	if err != nil {
+		return fail(err)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -95,9 +113,8 @@ func run(args []string, stderr io.Writer) int {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	handler, err := server.New(server.Options{
+	opts := server.Options{
 		Logger:        logger,
-		Exporter:      collector.New(client, logger),
 		Gatherer:      reg,
 		TelemetryPath: s.telemetryPath,
 		TimeoutOffset: s.timeoutOffset,
@@ -107,18 +124,85 @@ func run(args []string, stderr io.Writer) int {
 			Description: "Prometheus exporter for DataRobot cluster license health",
 			Version:     version.Info(),
 		},
-	})
-	if err != nil {
-		logger.Error("Cannot build the web handler", "err", err)
-		return 1
 	}
+	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
+	if cluster != nil {
+		if opts.Default, err = server.NewTarget(cluster, userAgent, logger); err != nil {
+			return fail(err)
+		}
+		logger.Info("Serving one cluster on "+s.telemetryPath, "endpoint", cluster.URL)
+	}
+	if cfg != nil {
+		opts.Targets = &server.Targets{}
+		reloader := server.NewReloader(s.configFile, opts.Targets, userAgent, logger, reg)
+		if err := reloader.Reload(); err != nil {
+			return fail(err)
+		}
+		opts.Reload = reloader.Reload
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				_ = reloader.Reload() // logged by Reload
+			}
+		}()
+	}
+	handler, err := server.New(opts)
+	if err != nil {
+		return fail(err)
+	}
+	return serve(handler, s.web, logger)
+}
+
+// flagCluster returns the cluster that the flags name, with what they
+// leave empty taken from DataRobot's client settings when no config file
+// is given; or nil when only a config file names clusters.
+func flagCluster(f config.Flags, haveConfigFile bool, logger *slog.Logger) (*config.Cluster, error) {
+	if haveConfigFile {
+		if f.URL == "" && f.TokenFile == "" {
+			return nil, nil
+		}
+		return f.Cluster()
+	}
+	f, path, err := f.FromDataRobotSettings(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		logger.Info("Using DataRobot's client settings", "file", path)
+	}
+	return f.Cluster()
+}
+
+// serve serves handler until SIGTERM or SIGINT, then shuts down cleanly.
+func serve(handler http.Handler, flags *web.FlagConfig, logger *slog.Logger) int {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 	}
-	if err := web.ListenAndServe(srv, s.web, logger); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- web.ListenAndServe(srv, flags, logger) }()
+	select {
+	case err := <-done:
+		logger.Error("Cannot serve", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	logger.Info("Shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Error("Shutdown did not finish", "err", err)
+		return 1
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("Cannot serve", "err", err)
 		return 1
 	}

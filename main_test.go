@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,11 +32,11 @@ func TestStartupErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no url", nil, nil, 1, "--datarobot.url is required (or set DATAROBOT_ENDPOINT)"},
+		{"no url", nil, nil, 1, "--datarobot.url is required (or DATAROBOT_ENDPOINT, endpoint in drconfig.yaml, or --config.file)"},
 		{"bad url", nil, []string{"--datarobot.url=datarobot.example.com", "--datarobot.token-file=" + good}, 1,
 			`--datarobot.url: endpoint "datarobot.example.com" must start with http:// or https://`},
 		{"no token", map[string]string{"DATAROBOT_ENDPOINT": "https://dr.example.com/api/v2"}, nil, 1,
-			"--datarobot.token-file is required (or set DATAROBOT_API_TOKEN)"},
+			"--datarobot.token-file is required (or DATAROBOT_API_TOKEN, or token in drconfig.yaml)"},
 		{"missing token file", nil, []string{"--datarobot.url=https://dr.example.com", "--datarobot.token-file=" + dir + "/nope"}, 1,
 			"--datarobot.token-file " + dir + "/nope: stat " + dir + "/nope: no such file or directory"},
 		{"empty token file", nil, []string{"--datarobot.url=https://dr.example.com", "--datarobot.token-file=" + empty}, 1,
@@ -48,13 +49,12 @@ func TestStartupErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Setenv("DATAROBOT_ENDPOINT", "")
-			t.Setenv("DATAROBOT_API_TOKEN", "")
+			isolate(t)
 			for k, v := range c.env {
 				t.Setenv(k, v)
 			}
 			var stderr bytes.Buffer
-			code := run(c.args, &stderr)
+			code := run(c.args, io.Discard, &stderr)
 			out := strings.TrimSpace(stderr.String())
 			if code != c.code {
 				t.Errorf("exit code %d, want %d (stderr %q)", code, c.code, out)
@@ -66,5 +66,69 @@ func TestStartupErrors(t *testing.T) {
 				t.Errorf("stderr shows the token: %q", out)
 			}
 		})
+	}
+}
+
+// isolate keeps a test from DataRobot settings of the machine it runs on.
+func isolate(t *testing.T) {
+	t.Helper()
+	for _, v := range []string{"DATAROBOT_ENDPOINT", "DATAROBOT_API_TOKEN", "DATAROBOT_CONFIG_FILE", "XDG_CONFIG_HOME"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("HOME", t.TempDir())
+}
+
+func TestConfigCheck(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	good := dir + "/good.yml"
+	if err := os.WriteFile(good, []byte("clusters:\n  - name: prod\n    url: https://dr.example.com\n    token: very-secret-inline-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"--config.file=" + good, "--config.check"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.HasPrefix(out, good+": 1 clusters, OK\n") || !strings.Contains(out, "token: <secret>") || strings.Contains(out, "very-secret-inline-token") {
+		t.Errorf("stdout:\n%s", out)
+	}
+
+	bad := dir + "/bad.yml"
+	if err := os.WriteFile(bad, []byte("clusters:\n  - name: prod\n    url: https://dr.example.com\n    token: very-secret-inline-token\n    tokn: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code := run([]string{"--config.file=" + bad, "--config.check"}, &stdout, &stderr)
+	want := name + ": error: " + bad + `: cluster "prod": line 5: unknown key "tokn"` + "\n"
+	if code != 1 || stderr.String() != want || stdout.Len() != 0 {
+		t.Errorf("exit %d, stderr %q, stdout %q; want 1 and %q", code, stderr.String(), stdout.String(), want)
+	}
+	if strings.Contains(stderr.String(), "very-secret-inline-token") {
+		t.Error("the error shows the token")
+	}
+
+	stderr.Reset()
+	if code := run([]string{"--config.check"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "--config.check needs --config.file") {
+		t.Errorf("without a file: exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestDRConfigFallback shows the exporter reading DataRobot's own client
+// settings when no flag names a cluster: here the endpoint comes from
+// drconfig.yaml and the missing token is reported.
+func TestDRConfigFallback(t *testing.T) {
+	isolate(t)
+	dr := t.TempDir() + "/drconfig.yaml"
+	if err := os.WriteFile(dr, []byte("endpoint: not-a-url\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DATAROBOT_CONFIG_FILE", dr)
+	var stderr bytes.Buffer
+	code := run(nil, io.Discard, &stderr)
+	want := `--datarobot.url: endpoint "not-a-url" must start with http:// or https://`
+	if code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("exit %d, stderr %q, want %q", code, stderr.String(), want)
 	}
 }

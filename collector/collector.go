@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -29,13 +30,31 @@ type Exporter struct {
 
 	flight singleflight.Group
 
+	minInterval time.Duration
+
 	mu          sync.Mutex
 	errors      map[string]map[datarobot.Reason]uint64
 	lastSuccess map[string]time.Time
+	last        map[string]finished  // the last call of each endpoint
+	retryUntil  map[string]time.Time // when DataRobot allows the next call
 }
+
+// finished is a call that has ended.
+type finished struct {
+	outcome outcome
+	end     time.Time
+}
+
+// MaxRetryAfter caps how long the exporter honours DataRobot's Retry-After,
+// so that a wild value cannot blind it for long.
+const MaxRetryAfter = time.Hour
 
 // Option changes an Exporter.
 type Option func(*Exporter)
+
+// WithMinInterval makes scrapes that come sooner than d after the last
+// call of an endpoint reuse that call's answer.
+func WithMinInterval(d time.Duration) Option { return func(e *Exporter) { e.minInterval = d } }
 
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(e *Exporter) { e.now = now } }
@@ -48,6 +67,8 @@ func New(api API, logger *slog.Logger, opts ...Option) *Exporter {
 		now:         time.Now,
 		errors:      map[string]map[datarobot.Reason]uint64{},
 		lastSuccess: map[string]time.Time{},
+		last:        map[string]finished{},
+		retryUntil:  map[string]time.Time{},
 	}
 	for _, ep := range Endpoints {
 		e.errors[ep] = map[datarobot.Reason]uint64{}
@@ -76,8 +97,13 @@ type outcome struct {
 	duration time.Duration
 }
 
-// call makes the API call for endpoint, or joins the one in flight.
+// call makes the API call for endpoint, or joins the one in flight, or
+// reuses the last answer within min_interval, or makes no call while
+// DataRobot has asked to wait (Retry-After).
 func (e *Exporter) call(ctx context.Context, endpoint string) outcome {
+	if o, ok := e.answerWithoutCall(endpoint); ok {
+		return o
+	}
 	ch := e.flight.DoChan(endpoint, func() (any, error) {
 		// The call outlives a scrape that gives up early, for the others
 		// waiting on it, but keeps the first scrape's deadline.
@@ -122,13 +148,38 @@ func (e *Exporter) call(ctx context.Context, endpoint string) outcome {
 	}
 }
 
+// answerWithoutCall returns the answer for endpoint when no call is to be
+// made: DataRobot asked to wait, or the last call is recent enough.
+func (e *Exporter) answerWithoutCall(endpoint string) (outcome, bool) {
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if until := e.retryUntil[endpoint]; now.Before(until) {
+		e.errors[endpoint][datarobot.ReasonRateLimited]++
+		return outcome{err: &datarobot.Error{
+			Reason:   datarobot.ReasonRateLimited,
+			Endpoint: endpoint,
+			Message:  "not called: DataRobot asked to wait until " + until.UTC().Format(time.RFC3339) + " (Retry-After)",
+		}}, true
+	}
+	if last, ok := e.last[endpoint]; ok && e.minInterval > 0 && now.Sub(last.end) < e.minInterval {
+		return last.outcome, true
+	}
+	return outcome{}, false
+}
+
 // record counts a finished call and logs a failure.
 func (e *Exporter) record(endpoint string, o outcome, end time.Time) {
 	e.mu.Lock()
+	e.last[endpoint] = finished{outcome: o, end: end}
 	if o.err == nil {
 		e.lastSuccess[endpoint] = end
 	} else {
 		e.errors[endpoint][datarobot.ReasonOf(o.err)]++
+		var de *datarobot.Error
+		if errors.As(o.err, &de) && de.RetryAfter > 0 {
+			e.retryUntil[endpoint] = end.Add(min(de.RetryAfter, MaxRetryAfter))
+		}
 	}
 	e.mu.Unlock()
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,13 +161,8 @@ func TestConnectionRefused(t *testing.T) {
 			t.Errorf("%s: %d series (err %v), want none", name, n, err)
 		}
 	}
-	want := `
-# HELP datarobot_up 1 when every DataRobot API call of this scrape succeeded, else 0.
-# TYPE datarobot_up gauge
-datarobot_up 0
-`
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "datarobot_up"); err != nil {
-		t.Error(err)
+	if up := gaugeValue(t, reg, "datarobot_up"); up != 0 {
+		t.Errorf("datarobot_up = %v, want 0", up)
 	}
 	if got := errorCount(e, EndpointVersion, datarobot.ReasonConnection); got != 1 {
 		t.Errorf("connection errors of version = %v, want 1", got)
@@ -187,19 +183,9 @@ func TestRecovery(t *testing.T) {
 	e, _ := newTestExporter(t, s, nil)
 	upIs := func(want float64) {
 		t.Helper()
-		mfs, err := gather(context.Background(), e).Gather()
-		if err != nil {
-			t.Fatal(err)
+		if got := gaugeValue(t, gather(context.Background(), e), "datarobot_up"); got != want {
+			t.Fatalf("datarobot_up = %v, want %v", got, want)
 		}
-		for _, mf := range mfs {
-			if mf.GetName() == "datarobot_up" {
-				if got := mf.GetMetric()[0].GetGauge().GetValue(); got != want {
-					t.Fatalf("datarobot_up = %v, want %v", got, want)
-				}
-				return
-			}
-		}
-		t.Fatal("no datarobot_up")
 	}
 	upIs(1)
 	s.SetFault("", fakeapi.FaultServerError)
@@ -210,6 +196,22 @@ func TestRecovery(t *testing.T) {
 	if got := errorCount(e, EndpointClusterLicense, datarobot.ReasonServerError); got != 2 {
 		t.Errorf("server_error count = %v, want 2", got)
 	}
+}
+
+// gaugeValue returns the value of the first series of a gauge.
+func gaugeValue(t *testing.T, g prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no %s", name)
+	return 0
 }
 
 // TestGoldenFilesPassPromtool runs promtool check metrics over every golden
@@ -248,4 +250,86 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// clock is a test clock that moves only when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func newClockedExporter(t *testing.T, s *fakeapi.Server, opts ...Option) (*Exporter, *clock) {
+	t.Helper()
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	c, err := datarobot.NewClient(datarobot.Options{Endpoint: ts.URL, Token: datarobot.StaticToken(testToken), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{now: fixedNow}
+	return New(c, slog.New(slog.DiscardHandler), append([]Option{WithClock(clk.Now)}, opts...)...), clk
+}
+
+func TestMinInterval(t *testing.T) {
+	s := fakeapi.New(testToken, fakeapi.ExampleLicense(fixedNow.Add(time.Hour), 1))
+	e, clk := newClockedExporter(t, s, WithMinInterval(time.Minute))
+	scrapeAt := func(wantCalls int, wantUp float64) {
+		t.Helper()
+		if up := gaugeValue(t, gather(context.Background(), e), "datarobot_up"); up != wantUp {
+			t.Errorf("up = %v, want %v", up, wantUp)
+		}
+		if got := s.Calls(fakeapi.LicensePath); got != wantCalls {
+			t.Errorf("%d calls, want %d", got, wantCalls)
+		}
+	}
+	scrapeAt(1, 1)
+	clk.Add(30 * time.Second)
+	s.SetFault("", fakeapi.FaultServerError) // unseen: the answer is reused
+	scrapeAt(1, 1)
+	clk.Add(31 * time.Second)
+	scrapeAt(2, 0)
+	clk.Add(59 * time.Second)
+	s.SetFault("", fakeapi.FaultNone) // unseen: the failure is reused too
+	scrapeAt(2, 0)
+	clk.Add(2 * time.Second)
+	scrapeAt(3, 1)
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	s := fakeapi.New(testToken, fakeapi.ExampleLicense(fixedNow.Add(time.Hour), 1))
+	s.SetFault(fakeapi.LicensePath, fakeapi.FaultRateLimited) // Retry-After: 30
+	e, clk := newClockedExporter(t, s)
+	gaugeValue(t, gather(context.Background(), e), "datarobot_up")
+	s.SetFault("", fakeapi.FaultNone)
+	for range 3 {
+		clk.Add(9 * time.Second)
+		if up := gaugeValue(t, gather(context.Background(), e), "datarobot_up"); up != 0 {
+			t.Errorf("up = %v within Retry-After, want 0", up)
+		}
+	}
+	if got := s.Calls(fakeapi.LicensePath); got != 1 {
+		t.Errorf("%d calls within Retry-After, want 1", got)
+	}
+	if got := errorCount(e, EndpointClusterLicense, datarobot.ReasonRateLimited); got != 4 {
+		t.Errorf("rate_limited = %d, want 4 (1 call, 3 skipped)", got)
+	}
+	if got := s.Calls(fakeapi.VersionPath); got != 4 {
+		t.Errorf("version was called %d times, want 4: its calls are not limited", got)
+	}
+	clk.Add(4 * time.Second) // 31 s after the 429
+	if up := gaugeValue(t, gather(context.Background(), e), "datarobot_up"); up != 1 {
+		t.Errorf("up = %v after Retry-After, want 1", up)
+	}
 }

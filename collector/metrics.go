@@ -21,13 +21,13 @@ func newDesc(subsystem, name, help string, labels ...string) *prometheus.Desc {
 // Scrape health.
 var (
 	upDesc = newDesc("", "up",
-		"1 when every DataRobot API call of this scrape succeeded, else 0.")
+		"1 when every DataRobot API call of this scrape succeeded, else 0. With a cluster's min_interval, a scrape sooner than that after the last call reuses its answer.")
 	scrapeSuccessDesc = newDesc("scrape", "success",
-		"1 when this scrape's call to the DataRobot API endpoint succeeded, else 0.", "endpoint")
+		"1 when this scrape's call to the DataRobot API endpoint succeeded, else 0. With a cluster's min_interval, a scrape sooner than that after the last call reuses its answer.", "endpoint")
 	scrapeDurationDesc = newDesc("scrape", "duration_seconds",
 		"How long this scrape's call to the DataRobot API endpoint took.", "endpoint")
 	scrapeErrorsDesc = newDesc("scrape", "errors_total",
-		"Failed calls to the DataRobot API endpoint since the exporter started, by reason.", "endpoint", "reason")
+		"Failed calls to the DataRobot API endpoint since the exporter started, by reason; a call not made because DataRobot asked to wait (Retry-After) counts as rate_limited.", "endpoint", "reason")
 	lastSuccessDesc = newDesc("", "last_success_timestamp_seconds",
 		"Unix time of the last successful call to the DataRobot API endpoint.", "endpoint")
 )

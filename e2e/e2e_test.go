@@ -30,24 +30,32 @@ import (
 
 const token = "e2e-token-4b1d9f7c"
 
+// syncBuffer is a program's output, written and read under a lock. It
+// has no ReadFrom, so that os/exec writes through Write.
 type syncBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.Buffer.Write(p)
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }
 
 // start runs a program until the test ends; it is stopped at cleanup,
 // whether the test passed or not, and its log shown if it failed.
-func start(t *testing.T, name string, env []string, args ...string) {
+func start(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Helper()
-	var out syncBuffer
+	out := &syncBuffer{}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
@@ -62,15 +70,35 @@ func start(t *testing.T, name string, env []string, args ...string) {
 			t.Errorf("%s did not stop", name)
 		}
 		if t.Failed() {
-			out.mu.Lock()
 			log := out.String()
-			out.mu.Unlock()
 			if len(log) > 4000 {
 				log = log[len(log)-4000:]
 			}
 			t.Logf("--- %s's log (tail) ---\n%s", name, log)
 		}
 	})
+	return &proc{cmd: cmd, out: out}
+}
+
+// proc is a started program and its output.
+type proc struct {
+	cmd *exec.Cmd
+	out *syncBuffer
+}
+
+// log returns what the program has written so far.
+func (p *proc) log() string { return p.out.String() }
+
+// buildExporter builds the exporter's binary into a temporary folder.
+func buildExporter(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "datarobot_license_exporter")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // freePort returns a loopback port free right now.
@@ -196,15 +224,15 @@ func TestEndToEnd(t *testing.T) {
 	t.Cleanup(api.Close)
 
 	// The exporter, built and run as a user would.
-	exporterBin := filepath.Join(dir, "datarobot_license_exporter")
-	build := exec.Command("go", "build", "-o", exporterBin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	exporterBin := buildExporter(t)
 	exporterAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	// The same fake is also the cluster "eu" of a config file, for /probe.
+	tokenFile := filepath.Join(dir, "eu.token")
+	writeFile(t, tokenFile, token)
+	configFile := filepath.Join(dir, "config.yml")
+	writeFile(t, configFile, fmt.Sprintf("clusters:\n  - name: eu\n    url: %s\n    token_file: %s\n", api.URL, tokenFile))
 	start(t, "exporter", []string{"DATAROBOT_API_TOKEN=" + token},
-		exporterBin, "--datarobot.url="+api.URL+"/api/v2", "--web.listen-address="+exporterAddr)
+		exporterBin, "--datarobot.url="+api.URL+"/api/v2", "--config.file="+configFile, "--web.listen-address="+exporterAddr)
 	waitFor(t, "the exporter", 20*time.Second, func() bool {
 		_, code, err := get("http://" + exporterAddr + "/-/healthy")
 		return err == nil && code == 200
@@ -250,11 +278,10 @@ alerting:
   alertmanagers:
     - static_configs:
         - targets: [%q]
-scrape_configs:
-  - job_name: datarobot_license
+%s  - job_name: datarobot_license
     static_configs:
       - targets: [%q]
-`, rules, amAddr, exporterAddr))
+`, rules, amAddr, readmeProbeJob(t, exporterAddr, "eu"), exporterAddr))
 	start(t, "prometheus", nil, promBin, "--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
 		"--web.listen-address="+promAddr)
 	prom := "http://" + promAddr
@@ -264,7 +291,7 @@ scrape_configs:
 	})
 
 	// 1. Alertmanager delivers the 7-day critical alert to the webhook.
-	want := map[string]string{"alertname": "DataRobotLicenseExpiringSoon", "severity": "critical"}
+	want := map[string]string{"alertname": "DataRobotLicenseExpiringSoon", "severity": "critical", "job": "datarobot_license"}
 	waitFor(t, "the critical expiry alert at the webhook", 90*time.Second, func() bool { return hook.find(want) != nil })
 	a := hook.find(want)
 	t.Logf("webhook received: %+v", *a)
@@ -287,6 +314,14 @@ scrape_configs:
 		if hook.find(other) != nil {
 			t.Errorf("webhook received %v, which must not fire with 5 days left", other)
 		}
+	}
+
+	// The README's /probe job names the cluster in instance, and its alert
+	// does too.
+	wantProbe := map[string]string{"alertname": "DataRobotLicenseExpiringSoon", "severity": "critical", "instance": "eu", "job": "datarobot-clusters"}
+	waitFor(t, "the critical expiry alert of the /probe job", 30*time.Second, func() bool { return hook.find(wantProbe) != nil })
+	if s := hook.find(wantProbe).Annotations["summary"]; s != "DataRobot license of eu expires in 5 days" {
+		t.Errorf("/probe job's summary %q", s)
 	}
 
 	// 2. Every dashboard query parses and returns data.
@@ -366,6 +401,34 @@ scrape_configs:
 	if fake.TotalCalls() == 0 {
 		t.Error("the fake API saw no call")
 	}
+}
+
+// readmeProbeJob returns the README's scrape config for /probe, pointed at
+// exporter and target, and scraping every second.
+func readmeProbeJob(t *testing.T, exporter, target string) string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	i := strings.Index(text, "scrape_configs:\n  - job_name: datarobot-clusters")
+	if i < 0 {
+		t.Fatal("README has no /probe scrape config")
+	}
+	block := text[i : i+strings.Index(text[i:], "```")]
+	for _, r := range [][2]string{
+		{"datarobot-license-exporter.example.com:9918", exporter},
+		{"[prod, staging]", "[" + target + "]"},
+		{"scrape_interval: 60s", "scrape_interval: 1s"},
+		{"scrape_timeout: 15s", "scrape_timeout: 900ms"},
+	} {
+		if !strings.Contains(block, r[0]) {
+			t.Fatalf("README's /probe scrape config lacks %q", r[0])
+		}
+		block = strings.Replace(block, r[0], r[1], 1)
+	}
+	return block
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -1,5 +1,6 @@
-// Package server serves the exporter's HTTP endpoints: the metrics, the
-// landing page and the health checks.
+// Package server serves the exporter's HTTP endpoints: /metrics for the
+// cluster named by flags, /probe?target=NAME for the clusters of the config
+// file, /-/reload, the landing page and the health check.
 package server
 
 import (
@@ -8,20 +9,25 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
-
-	"github.com/datarobot-license-exporter/datarobot_license_exporter/collector"
 )
 
 // Options configures the server.
 type Options struct {
 	Logger *slog.Logger
-	// Exporter reads the cluster named by flags; nil when none is.
-	Exporter *collector.Exporter
+	// Default is the cluster named by flags, served on /metrics; nil when
+	// none is.
+	Default *Target
+	// Targets are the config file's clusters, served on /probe; nil
+	// without a config file.
+	Targets *Targets
+	// Reload reloads the config file, for POST /-/reload; nil without one.
+	Reload func() error
 	// Gatherer has the exporter's own metrics: build info, Go, process.
 	Gatherer prometheus.Gatherer
 	// TelemetryPath is where metrics are served, such as /metrics.
@@ -39,12 +45,20 @@ type Options struct {
 func New(o Options) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(o.TelemetryPath, limit(o.MaxRequests, &metricsHandler{o: o}))
+	mux.Handle("/probe", limit(o.MaxRequests, &probeHandler{o: o}))
+	mux.HandleFunc("/-/reload", o.reload)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
 	if o.TelemetryPath != "/" {
 		landing := o.Landing
 		landing.Links = append([]web.LandingLinks{{Address: o.TelemetryPath, Text: "Metrics"}}, landing.Links...)
+		if o.Targets != nil {
+			landing.Form = web.LandingForm{
+				Action: "/probe",
+				Inputs: []web.LandingFormInput{{Label: "Cluster", Type: "text", Name: "target", Placeholder: "a cluster name from the config file"}},
+			}
+		}
 		lp, err := web.NewLandingPage(landing)
 		if err != nil {
 			return nil, err
@@ -54,23 +68,88 @@ func New(o Options) (http.Handler, error) {
 	return mux, nil
 }
 
-// metricsHandler serves one scrape: the exporter's own metrics and, when a
-// cluster is configured, DataRobot's.
+// metricsHandler serves the exporter's own metrics and, when flags name a
+// cluster, that cluster's.
 type metricsHandler struct{ o Options }
 
 func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := ScrapeContext(r, h.o.TimeoutOffset)
+	h.o.serve(w, r, h.o.Default, h.o.Gatherer)
+}
+
+// probeHandler serves one cluster of the config file, by name. It never
+// takes a URL: an unknown name gets 400 and no request leaves the exporter.
+type probeHandler struct{ o Options }
+
+// maxTargetEcho bounds how much of a bad target is repeated in an answer.
+const maxTargetEcho = 64
+
+func (h *probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("target")
+	var t *Target
+	if h.o.Targets != nil {
+		t = h.o.Targets.Get(name)
+	}
+	if t == nil {
+		http.Error(w, probeError(name, h.o.Targets), http.StatusBadRequest)
+		return
+	}
+	h.o.serve(w, r, t, nil)
+}
+
+// probeError says in one line why target names no cluster.
+func probeError(name string, ts *Targets) string {
+	shown := name
+	if len(shown) > maxTargetEcho {
+		shown = shown[:maxTargetEcho] + "..."
+	}
+	switch {
+	case ts == nil:
+		return "/probe serves the clusters of a config file, and none is loaded (--config.file)"
+	case name == "":
+		return "missing target: use /probe?target=NAME with a cluster name from the config file"
+	case strings.Contains(name, "/") || strings.Contains(name, ":"):
+		return fmt.Sprintf("target %q is not a cluster name: /probe reads only the clusters of the config file, by name", shown)
+	default:
+		return fmt.Sprintf("unknown target %q: not a cluster name in the config file", shown)
+	}
+}
+
+// serve answers one scrape: the metrics of own (may be nil) and of the
+// target t (may be nil), bounded by Prometheus's scrape timeout.
+func (o Options) serve(w http.ResponseWriter, r *http.Request, t *Target, own prometheus.Gatherer) {
+	ctx, cancel := ScrapeContext(r, o.TimeoutOffset)
 	defer cancel()
-	gatherers := prometheus.Gatherers{h.o.Gatherer}
-	if h.o.Exporter != nil {
+	var gatherers prometheus.Gatherers
+	if own != nil {
+		gatherers = append(gatherers, own)
+	}
+	if t != nil {
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(h.o.Exporter.Collector(ctx))
+		t.register(reg, t.Exporter.Collector(ctx))
 		gatherers = append(gatherers, reg)
 	}
 	promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(h.o.Logger.Handler(), slog.LevelError),
+		ErrorLog:      slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 	}).ServeHTTP(w, r)
+}
+
+// reload serves POST /-/reload.
+func (o Options) reload(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "use POST to reload the config file", http.StatusMethodNotAllowed)
+		return
+	}
+	if o.Reload == nil {
+		http.Error(w, "no config file to reload (--config.file)", http.StatusBadRequest)
+		return
+	}
+	if err := o.Reload(); err != nil {
+		http.Error(w, "config file not loaded, the previous config keeps serving: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintln(w, "config file reloaded")
 }
 
 // ScrapeContext bounds a scrape by Prometheus's scrape timeout, from the

@@ -59,7 +59,7 @@ func start(t *testing.T, lic fakeapi.License, format string) *env {
 	reg.MustRegister(versioncollector.NewCollector("datarobot_license_exporter"))
 	handler, err := server.New(server.Options{
 		Logger:        logger,
-		Exporter:      collector.New(client, logger),
+		Default:       &server.Target{Name: "default", Exporter: collector.New(client, logger)},
 		Gatherer:      reg,
 		TelemetryPath: "/metrics",
 		TimeoutOffset: 500 * time.Millisecond,
@@ -231,8 +231,8 @@ func TestFailuresAnswer200(t *testing.T) {
 		{fakeapi.FaultHTML, "bad_response"},
 		{fakeapi.FaultTruncated, "bad_response"},
 		{fakeapi.FaultHang, "timeout"},
-		{fakeapi.FaultRateLimited, "rate_limited"},
 		{fakeapi.FaultReset, "connection"},
+		{fakeapi.FaultBadGateway, "server_error"},
 	}
 	e := start(t, fakeapi.ExampleLicense(time.Now().Add(time.Hour), 3), "text")
 	counts := map[string]float64{}
@@ -266,6 +266,23 @@ func TestFailuresAnswer200(t *testing.T) {
 	e.fake.SetFault("", fakeapi.FaultNone)
 	if _, m, _ := scrape(t, e.exporter.URL, "10"); value(t, m, "datarobot_up", map[string]string{}) != 1 {
 		t.Error("up did not return to 1 on the first scrape after recovery")
+	}
+
+	// 429 with Retry-After: 30. The exporter makes no call for 30 s, and
+	// reports rate_limited meanwhile.
+	e.fake.SetFault("", fakeapi.FaultRateLimited)
+	for i := 1; i <= 3; i++ {
+		code, m, _ := scrape(t, e.exporter.URL, "10")
+		if code != 200 || value(t, m, "datarobot_up", map[string]string{}) != 0 {
+			t.Errorf("rate limited, scrape %d: status %d, up not 0", i, code)
+		}
+		if got := value(t, m, "datarobot_scrape_errors_total", map[string]string{"endpoint": "cluster_license", "reason": "rate_limited"}); got != float64(i) {
+			t.Errorf("rate limited, scrape %d: rate_limited = %v, want %d", i, got, i)
+		}
+	}
+	e.fake.SetFault("", fakeapi.FaultNone)
+	if got := e.fake.Calls(fakeapi.LicensePath); got != len(cases)+2 {
+		t.Errorf("%d calls to the license endpoint, want %d: Retry-After was not honoured", got, len(cases)+2)
 	}
 }
 
@@ -359,7 +376,7 @@ func TestMaxRequests(t *testing.T) {
 	defer api.Close()
 	client, _ := datarobot.NewClient(datarobot.Options{Endpoint: api.URL, Token: datarobot.StaticToken(token)})
 	logger := slog.New(slog.DiscardHandler)
-	h, err := server.New(server.Options{Logger: logger, Exporter: collector.New(client, logger),
+	h, err := server.New(server.Options{Logger: logger, Default: &server.Target{Name: "default", Exporter: collector.New(client, logger)},
 		Gatherer: prometheus.NewRegistry(), TelemetryPath: "/metrics", MaxRequests: 1})
 	if err != nil {
 		t.Fatal(err)
