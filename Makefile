@@ -11,7 +11,7 @@ LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) \
             -X $(PKG).Branch=$(BRANCH) -X $(PKG).BuildUser=$(shell id -un)@$(shell hostname) \
             -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: build test deps lint demo generate clean
+.PHONY: build test deps lint demo generate bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -35,6 +35,13 @@ generate:
 # http://localhost:9918/metrics.
 demo:
 	./scripts/demo.sh
+
+# bench measures the built exporter against the fake API (tools/bench), then
+# the collector, the decoder and a whole in-process scrape with Go's
+# benchmark harness. It prints every figure, and fails if a goal is missed.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./collector/ ./datarobot/ ./server/
+	$(GO) run ./tools/bench
 
 clean:
 	rm -f $(BIN) fake-datarobot-api

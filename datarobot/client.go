@@ -120,34 +120,53 @@ func NormalizeEndpoint(endpoint string) (*url.URL, error) {
 
 // ClusterLicense calls GET clusterLicense/.
 func (c *Client) ClusterLicense(ctx context.Context) (*ClusterLicense, error) {
-	var l ClusterLicense
-	const ep = "clusterLicense/"
-	if err := c.get(ctx, ep, &l); err != nil {
-		return nil, err
-	}
-	if err := l.validate(); err != nil {
-		return nil, &Error{Reason: ReasonBadResponse, Endpoint: ep, StatusCode: http.StatusOK, Message: err.Error()}
-	}
-	return &l, nil
+	return call(c, ctx, "clusterLicense/", DecodeClusterLicense)
 }
 
 // Version calls GET version/.
 func (c *Client) Version(ctx context.Context) (*Version, error) {
-	var v versionWire
-	const ep = "version/"
-	if err := c.get(ctx, ep, &v); err != nil {
-		return nil, err
-	}
-	out, err := v.validate()
-	if err != nil {
-		return nil, &Error{Reason: ReasonBadResponse, Endpoint: ep, StatusCode: http.StatusOK, Message: err.Error()}
-	}
-	return out, nil
+	return call(c, ctx, "version/", DecodeVersion)
 }
 
-// get calls GET base/ep and decodes a JSON object into out. Every error it
-// returns is an *Error.
-func (c *Client) get(ctx context.Context, ep string, out any) error {
+// call GETs ep and decodes the answer; a decoding error is a bad_response.
+func call[T any](c *Client, ctx context.Context, ep string, decode func([]byte) (*T, error)) (*T, error) {
+	body, token, err := c.get(ctx, ep)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decode(body)
+	if err != nil {
+		return nil, &Error{Reason: ReasonBadResponse, Endpoint: ep, StatusCode: http.StatusOK, Message: redact(err.Error(), token)}
+	}
+	return v, nil
+}
+
+// DecodeClusterLicense decodes and checks an answer of clusterLicense: a
+// JSON object with a licenseInfo whose expirationTimestamp parses and whose
+// expired is set.
+func DecodeClusterLicense(body []byte) (*ClusterLicense, error) {
+	var l ClusterLicense
+	if err := decodeObject(body, &l); err != nil {
+		return nil, err
+	}
+	if err := l.validate(); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// DecodeVersion decodes and checks an answer of version.
+func DecodeVersion(body []byte) (*Version, error) {
+	var v versionWire
+	if err := decodeObject(body, &v); err != nil {
+		return nil, err
+	}
+	return v.validate()
+}
+
+// get calls GET base/ep and returns the body of a 2xx answer, and the
+// token it sent, to redact. Every error it returns is an *Error.
+func (c *Client) get(ctx context.Context, ep string) ([]byte, string, error) {
 	fail := func(r Reason, code int, msg string) error {
 		return &Error{Reason: r, Endpoint: ep, StatusCode: code, Message: msg}
 	}
@@ -158,13 +177,13 @@ func (c *Client) get(ctx context.Context, ep string, out any) error {
 	}
 	token, err := c.token.Token()
 	if err != nil {
-		return fail(ReasonUnauthorized, 0, "no API token: "+err.Error())
+		return nil, "", fail(ReasonUnauthorized, 0, "no API token: "+err.Error())
 	}
 	u := *c.base
 	u.Path += "/" + ep
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return fail(ReasonConnection, 0, err.Error())
+		return nil, token, fail(ReasonConnection, 0, err.Error())
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -174,7 +193,7 @@ func (c *Client) get(ctx context.Context, ep string, out any) error {
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fail(transportReason(err), 0, redact(describeTransport(err), token))
+		return nil, token, fail(transportReason(err), 0, redact(describeTransport(err), token))
 	}
 	defer resp.Body.Close()
 
@@ -192,18 +211,15 @@ func (c *Client) get(ctx context.Context, ep string, out any) error {
 		if e.Reason == ReasonRateLimited {
 			e.RetryAfter = retry
 		}
-		return e
+		return nil, token, e
 	}
 	if readErr != nil {
-		return fail(transportReason(readErr), resp.StatusCode, "reading the answer: "+redact(describeTransport(readErr), token))
+		return nil, token, fail(transportReason(readErr), resp.StatusCode, "reading the answer: "+redact(describeTransport(readErr), token))
 	}
 	if tooLarge {
-		return fail(ReasonBadResponse, resp.StatusCode, fmt.Sprintf("answer larger than %d bytes", c.maxBody))
+		return nil, token, fail(ReasonBadResponse, resp.StatusCode, fmt.Sprintf("answer larger than %d bytes", c.maxBody))
 	}
-	if err := decodeObject(body, out); err != nil {
-		return fail(ReasonBadResponse, resp.StatusCode, redact(err.Error(), token))
-	}
-	return nil
+	return body, token, nil
 }
 
 // decodeObject decodes body, which must be a single JSON object.

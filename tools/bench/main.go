@@ -1,0 +1,273 @@
+// Command bench measures the exporter as a user runs it: the built binary,
+// scraped over HTTP, against the fake DataRobot API. It reports, with 20
+// and with 500 feature flags, the median scrape time against the median of
+// a direct call to the API, the exporter's CPU time per 1,000 scrapes, its
+// RSS after 1,000 and 10,000 scrapes, and the upstream calls per scrape, and
+// checks them against the project's goals. Run it with `make bench`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/datarobot-license-exporter/datarobot_license_exporter/fakeapi"
+)
+
+const token = "bench-token-0d9e"
+
+// goal is one figure and its bound.
+type goal struct {
+	name  string
+	value float64
+	max   float64
+	unit  string
+}
+
+// failure is a fatal error of the benchmark; main reports it after the
+// deferred clean-ups (the exporter's process) have run.
+type failure struct{ err error }
+
+func main() {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(failure)
+			if !ok {
+				panic(r)
+			}
+			fmt.Fprintln(os.Stderr, "bench:", f.err)
+			os.Exit(2)
+		}
+	}()
+	scrapes := flag.Int("scrapes", 10000, "scrapes in the soak phase (RSS is read after 1,000 and after this many)")
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "drle-bench")
+	check(err)
+	defer func() { _ = os.RemoveAll(dir) }()
+	bin := filepath.Join(dir, "datarobot_license_exporter")
+	// Built as `make build` builds it: static, without symbols.
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build.Stderr = os.Stderr
+	check(build.Run())
+
+	fmt.Printf("datarobot_license_exporter benchmark, %s, %d CPUs\n\n", time.Now().UTC().Format(time.RFC3339), numCPU())
+	var goals []goal
+	for _, flags := range []int{20, 500} {
+		goals = append(goals, runCase(bin, dir, flags, *scrapes)...)
+	}
+	fmt.Printf("\n%-52s %12s %12s  %s\n", "goal", "measured", "at most", "")
+	failed := 0
+	for _, g := range goals {
+		verdict := "met"
+		if g.value > g.max {
+			verdict = "MISSED"
+			failed++
+		}
+		fmt.Printf("%-52s %12.3f %12.3f  %s %s\n", g.name, g.value, g.max, g.unit, verdict)
+	}
+	if failed > 0 {
+		fmt.Printf("\n%d goals missed\n", failed)
+		os.Exit(1)
+	}
+	fmt.Println("\nall goals met")
+}
+
+func runCase(bin, dir string, flags, soak int) []goal {
+	fake := fakeapi.New(token, fakeapi.ExampleLicense(time.Now().Add(30*24*time.Hour), flags))
+	api := httptest.NewServer(fake)
+	defer api.Close()
+	cfg := filepath.Join(dir, "config.yml")
+	check(os.WriteFile(cfg, []byte(fmt.Sprintf("clusters:\n  - name: bench\n    url: %s\n    token: %s\n", api.URL, token)), 0o600))
+
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort())
+	// --web.max-requests=0: the default of 40 would answer 503 to some of
+	// the 50 concurrent scrapes below.
+	cmd := exec.Command(bin, "--datarobot.url="+api.URL, "--config.file="+cfg, "--web.listen-address="+addr,
+		"--log.level=warn", "--web.max-requests=0")
+	cmd.Env = append(os.Environ(), "DATAROBOT_API_TOKEN="+token)
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	pid := cmd.Process.Pid
+	waitHealthy("http://" + addr + "/-/healthy")
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	metricsURL := "http://" + addr + "/metrics"
+	probeURL := "http://" + addr + "/probe?target=bench"
+	directURL := api.URL + fakeapi.LicensePath
+	direct := func() { fetch(client, directURL, true) }
+	scrape := func() { fetch(client, metricsURL, false) }
+	probe := func() { fetch(client, probeURL, false) }
+
+	// Warm up, then time direct calls, scrapes and probes in turn, so that
+	// all three see the same machine.
+	for range 200 {
+		direct()
+		scrape()
+		probe()
+	}
+	const n = 1000
+	var dT, sT, pT []time.Duration
+	for range n {
+		dT = append(dT, timed(direct))
+		sT = append(sT, timed(scrape))
+		pT = append(pT, timed(probe))
+	}
+	dMed, sMed, pMed := median(dT), median(sT), median(pT)
+
+	// CPU and upstream calls over 1,000 scrapes of /metrics, then of /probe.
+	cpu0 := cpuSeconds(pid)
+	calls0 := fake.Calls(fakeapi.LicensePath) + fake.Calls(fakeapi.VersionPath)
+	for range n {
+		scrape()
+	}
+	cpuPer1000 := cpuSeconds(pid) - cpu0
+	callsPerScrape := float64(fake.Calls(fakeapi.LicensePath)+fake.Calls(fakeapi.VersionPath)-calls0) / n
+	cpu0 = cpuSeconds(pid)
+	for range n {
+		probe()
+	}
+	probeCPUPer1000 := cpuSeconds(pid) - cpu0
+	rss1000 := rssMB(pid)
+	for range soak - n {
+		scrape()
+	}
+	rssSoak := rssMB(pid)
+
+	// 50 concurrent scrapes during one slow upstream call.
+	fake.SetDelay(300 * time.Millisecond)
+	c0 := fake.Calls(fakeapi.LicensePath)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(scrape)
+	}
+	wg.Wait()
+	fake.SetDelay(0)
+	concurrentCalls := fake.Calls(fakeapi.LicensePath) - c0
+
+	fmt.Printf("== %d feature flags (license answer %d bytes)\n", flags, len(fakeapi.ExampleLicense(time.Now(), flags).JSON()))
+	fmt.Printf("  direct call to the API, median        %9.3f ms\n", ms(dMed))
+	fmt.Printf("  scrape of /metrics, median            %9.3f ms  (%.2fx the direct call)\n", ms(sMed), float64(sMed)/float64(dMed))
+	fmt.Printf("  scrape of /probe, median              %9.3f ms  (%.2fx the direct call)\n", ms(pMed), float64(pMed)/float64(dMed))
+	fmt.Printf("  exporter CPU per 1,000 scrapes        %9.3f s   (%.3f ms per scrape of /metrics)\n", cpuPer1000, cpuPer1000)
+	fmt.Printf("  exporter CPU per 1,000 probes         %9.3f s   (%.3f ms per scrape of /probe)\n", probeCPUPer1000, probeCPUPer1000)
+	fmt.Printf("  upstream calls per scrape             %9.2f     (both endpoints)\n", callsPerScrape)
+	fmt.Printf("  RSS after 1,000 scrapes               %9.1f MB\n", rss1000)
+	fmt.Printf("  RSS after %d scrapes               %9.1f MB  (%+.1f MB)\n", soak, rssSoak, rssSoak-rss1000)
+	fmt.Printf("  50 concurrent scrapes, one slow call  %9d calls to clusterLicense\n", concurrentCalls)
+
+	maxRatio, maxCPU := 2.0, 0.5
+	if flags == 500 {
+		maxRatio, maxCPU = 3.0, 2.0
+	}
+	tag := fmt.Sprintf("%d flags: ", flags)
+	return []goal{
+		{tag + "scrape / direct call (median)", float64(sMed) / float64(dMed), maxRatio, "x"},
+		{tag + "probe / direct call (median)", float64(pMed) / float64(dMed), maxRatio, "x"},
+		{tag + "exporter CPU per scrape of /metrics", cpuPer1000, maxCPU, "ms"},
+		{tag + "exporter CPU per scrape of /probe", probeCPUPer1000, maxCPU, "ms"},
+		{tag + "RSS after " + strconv.Itoa(soak) + " scrapes", rssSoak, 15, "MB"},
+		{tag + "RSS growth 1,000 to " + strconv.Itoa(soak) + " scrapes", max(0, rssSoak-rss1000), 1, "MB"},
+		{tag + "upstream calls per scrape", callsPerScrape, 2, "calls"},
+		{tag + "calls for 50 concurrent scrapes", float64(concurrentCalls), 1, "calls"},
+	}
+}
+
+func fetch(c *http.Client, url string, direct bool) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if direct {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	check(err)
+	_, err = io.Copy(io.Discard, resp.Body)
+	check(err)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		check(fmt.Errorf("%s: HTTP %d", url, resp.StatusCode))
+	}
+}
+
+func timed(f func()) time.Duration {
+	t := time.Now()
+	f()
+	return time.Since(t)
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// cpuSeconds reads a process's user and system CPU time from /proc.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	check(err)
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// rssMB reads a process's resident set size from /proc.
+func rssMB(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	check(err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	check(fmt.Errorf("no VmRSS"))
+	return 0
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitHealthy(url string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	check(fmt.Errorf("the exporter did not start"))
+}
+
+func check(err error) {
+	if err != nil {
+		panic(failure{err})
+	}
+}
