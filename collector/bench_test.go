@@ -22,8 +22,10 @@ type staticAPI struct {
 	ver *datarobot.Version
 }
 
-func (s staticAPI) ClusterLicense(context.Context) (*datarobot.ClusterLicense, error) { return s.lic, nil }
-func (s staticAPI) Version(context.Context) (*datarobot.Version, error)               { return s.ver, nil }
+func (s staticAPI) ClusterLicense(context.Context) (*datarobot.ClusterLicense, error) {
+	return s.lic, nil
+}
+func (s staticAPI) Version(context.Context) (*datarobot.Version, error) { return s.ver, nil }
 
 // BenchmarkCollect measures one scrape of the collector, from the decoded
 // API answers to the text exposition format, with 20 and 500 feature flags.
