@@ -11,7 +11,7 @@ LDFLAGS  := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) \
             -X $(PKG).Branch=$(BRANCH) -X $(PKG).BuildUser=$(shell id -un)@$(shell hostname) \
             -X $(PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: build test deps lint demo generate bench clean
+.PHONY: build test deps lint fuzz demo generate bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -26,6 +26,17 @@ lint:
 
 test: deps lint
 	DRLE_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+# fuzz runs each fuzz target for FUZZTIME; a panic or a broken invariant
+# fails, and the input is saved under datarobot/testdata/fuzz.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := FuzzParseTimestamp FuzzDecodeClusterLicense FuzzDecodeVersion FuzzUpstreamMessage
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+		echo "fuzz $$f for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./datarobot/ || exit 1; \
+	done
 
 # generate writes alerts/prometheusrule.yaml from the rule file.
 generate:
