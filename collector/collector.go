@@ -3,7 +3,9 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -114,13 +116,7 @@ func (e *Exporter) call(ctx context.Context, endpoint string) outcome {
 			defer cancel()
 		}
 		start := e.now()
-		var o outcome
-		switch endpoint {
-		case EndpointClusterLicense:
-			o.value, o.err = e.api.ClusterLicense(callCtx)
-		case EndpointVersion:
-			o.value, o.err = e.api.Version(callCtx)
-		}
+		o := e.fetch(callCtx, endpoint)
 		end := e.now()
 		o.duration = end.Sub(start)
 		e.record(endpoint, o, end)
@@ -148,6 +144,27 @@ func (e *Exporter) call(ctx context.Context, endpoint string) outcome {
 	}
 }
 
+// fetch makes one API call. A panic in it, which would be a bug, becomes a
+// bad_response for this call instead of the end of the exporter; its value
+// is not shown, as it could hold anything, the token included.
+func (e *Exporter) fetch(ctx context.Context, endpoint string) (o outcome) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.logger.Error("Bug: reading the DataRobot API panicked; please report it", "endpoint", endpoint,
+				"panic_type", fmt.Sprintf("%T", r), "stack", string(debug.Stack()))
+			o = outcome{err: &datarobot.Error{Reason: datarobot.ReasonBadResponse, Endpoint: endpoint,
+				Message: "internal error while reading the answer (a bug; the log has the stack)"}}
+		}
+	}()
+	switch endpoint {
+	case EndpointClusterLicense:
+		o.value, o.err = e.api.ClusterLicense(ctx)
+	case EndpointVersion:
+		o.value, o.err = e.api.Version(ctx)
+	}
+	return o
+}
+
 // answerWithoutCall returns the answer for endpoint when no call is to be
 // made: DataRobot asked to wait, or the last call is recent enough.
 func (e *Exporter) answerWithoutCall(endpoint string) (outcome, bool) {
@@ -156,6 +173,7 @@ func (e *Exporter) answerWithoutCall(endpoint string) (outcome, bool) {
 	defer e.mu.Unlock()
 	if until := e.retryUntil[endpoint]; now.Before(until) {
 		e.errors[endpoint][datarobot.ReasonRateLimited]++
+		e.logger.Debug("DataRobot API not called: it asked to wait (Retry-After)", "endpoint", endpoint, "until", until)
 		return outcome{err: &datarobot.Error{
 			Reason:   datarobot.ReasonRateLimited,
 			Endpoint: endpoint,

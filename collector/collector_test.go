@@ -333,3 +333,29 @@ func TestRetryAfterHonoured(t *testing.T) {
 		t.Errorf("up = %v after Retry-After, want 1", up)
 	}
 }
+
+// panickingAPI stands for a bug in the client: it panics with the token.
+type panickingAPI struct{}
+
+func (panickingAPI) ClusterLicense(context.Context) (*datarobot.ClusterLicense, error) {
+	panic("bug with " + testToken)
+}
+func (panickingAPI) Version(context.Context) (*datarobot.Version, error) {
+	return &datarobot.Version{Major: 2, Minor: 36, VersionString: "2.36.0"}, nil
+}
+
+// TestPanicBecomesError shows a panic while reading the API answered as a
+// failed call, logged without the panic's value.
+func TestPanicBecomesError(t *testing.T) {
+	var logs bytes.Buffer
+	e := New(panickingAPI{}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if up := gaugeValue(t, gather(context.Background(), e), "datarobot_up"); up != 0 {
+		t.Errorf("up = %v, want 0", up)
+	}
+	if got := errorCount(e, EndpointClusterLicense, datarobot.ReasonBadResponse); got != 1 {
+		t.Errorf("bad_response = %d, want 1", got)
+	}
+	if !strings.Contains(logs.String(), "Bug: reading the DataRobot API panicked") || strings.Contains(logs.String(), testToken) {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+}

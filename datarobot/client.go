@@ -14,8 +14,8 @@ import (
 )
 
 // DefaultMaxBodyBytes bounds what the client reads of one answer. A license
-// with 500 feature flags is about 80 KiB.
-const DefaultMaxBodyBytes = 4 << 20
+// with 500 feature flags is about 50 KiB; this allows some 10,000.
+const DefaultMaxBodyBytes = 1 << 20
 
 // apiPath is the path of DataRobot's public API below the host.
 const apiPath = "/api/v2"
@@ -197,7 +197,11 @@ func (c *Client) get(ctx context.Context, ep string) ([]byte, string, error) {
 	}
 	defer resp.Body.Close()
 
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if resp.ContentLength > c.maxBody {
+		// Refused unread: no need to fetch what will not be used.
+		return nil, token, fail(ReasonBadResponse, resp.StatusCode, fmt.Sprintf("answer larger than %d bytes", c.maxBody))
+	}
+	body, readErr := readBody(resp, c.maxBody)
 	tooLarge := int64(len(body)) > c.maxBody
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -220,6 +224,19 @@ func (c *Client) get(ctx context.Context, ep string) ([]byte, string, error) {
 		return nil, token, fail(ReasonBadResponse, resp.StatusCode, fmt.Sprintf("answer larger than %d bytes", c.maxBody))
 	}
 	return body, token, nil
+}
+
+// readBody reads at most limit+1 bytes of an answer, into a buffer sized
+// from Content-Length when the server sent one, so that reading does not
+// grow the buffer by doubling.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	size := int64(16 << 10)
+	if resp.ContentLength >= 0 {
+		size = resp.ContentLength + 1 // +1: EOF is seen without growing
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, limit+1)))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	return buf.Bytes(), err
 }
 
 // decodeObject decodes body, which must be a single JSON object.

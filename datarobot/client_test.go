@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -275,5 +276,31 @@ func TestConnectionRefused(t *testing.T) {
 	_, err := newClient(t, url).Version(context.Background())
 	if datarobot.ReasonOf(err) != datarobot.ReasonConnection || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// TestHugeBodyRefused serves a 1 GiB answer: the client stops at its size
+// limit, soon, and its memory stays bounded.
+func TestHugeBodyRefused(t *testing.T) {
+	s, ts := newFake(t)
+	s.SetFault("", fakeapi.FaultHuge)
+	c := newClient(t, ts.URL, func(o *datarobot.Options) { o.Timeout = 30 * time.Second })
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	_, err := c.ClusterLicense(context.Background())
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	if datarobot.ReasonOf(err) != datarobot.ReasonBadResponse || !strings.Contains(err.Error(), "answer larger than 1048576 bytes") {
+		t.Errorf("err %v", err)
+	}
+	if took > 10*time.Second {
+		t.Errorf("took %s", took)
+	}
+	// Everything allocated while reading, not only what is left: the
+	// answer was never held whole.
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("allocated %d MiB reading a 1 GiB answer", grew>>20)
 	}
 }

@@ -60,8 +60,9 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
+	p := &proc{cmd: cmd, out: out, done: make(chan struct{})}
+	done := p.done
+	go func() { p.err = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		select {
@@ -77,13 +78,15 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 			t.Logf("--- %s's log (tail) ---\n%s", name, log)
 		}
 	})
-	return &proc{cmd: cmd, out: out}
+	return p
 }
 
 // proc is a started program and its output.
 type proc struct {
-	cmd *exec.Cmd
-	out *syncBuffer
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{} // closed when it has exited; err is then set
+	err  error
 }
 
 // log returns what the program has written so far.

@@ -34,21 +34,22 @@ const (
 	FaultUnauthorized Fault = "unauthorized" // 401 {"message": ...} that echoes the token, as some servers do
 	FaultForbidden    Fault = "forbidden"    // 403 {"detail": ...}, a token without the admin permission
 	FaultNotFound     Fault = "not_found"    // 404 {"message": ...}, not a self-managed cluster
-	FaultRateLimited  Fault = "rate_limited" // 429 with Retry-After: 30
-	FaultUnavailable  Fault = "unavailable"  // 503 with Retry-After: 30 (counts as rate limiting)
+	FaultRateLimited  Fault = "rate_limited" // 429 with Retry-After (SetRetryAfter; 30 s unless set)
+	FaultUnavailable  Fault = "unavailable"  // 503 with Retry-After, which makes it rate limiting
 	FaultServerError  Fault = "server_error" // 500 with a plain-text body, as from a proxy
 	FaultBadGateway   Fault = "bad_gateway"  // 502 with an HTML body
 	FaultHTML         Fault = "html"         // 200 with an HTML login page instead of JSON
 	FaultTruncated    Fault = "truncated"    // 200 with the JSON cut in half
 	FaultHang         Fault = "hang"         // sends headers, then nothing until the client gives up
 	FaultEndless      Fault = "endless"      // 200 with a body that never ends
+	FaultHuge         Fault = "huge"         // 200 with a 1 GiB body, Content-Length and all
 	FaultReset        Fault = "reset"        // closes the connection without an answer
 )
 
 // Faults lists every fault.
 var Faults = []Fault{
 	FaultUnauthorized, FaultForbidden, FaultNotFound, FaultRateLimited, FaultUnavailable,
-	FaultServerError, FaultBadGateway, FaultHTML, FaultTruncated, FaultHang, FaultEndless, FaultReset,
+	FaultServerError, FaultBadGateway, FaultHTML, FaultTruncated, FaultHang, FaultEndless, FaultHuge, FaultReset,
 }
 
 // ParseFault checks a fault's name.
@@ -202,6 +203,7 @@ type Server struct {
 	version  []byte
 	faults   map[string]Fault // by path; "" for every path
 	delay    time.Duration
+	retry    string // Retry-After of 429 and 503
 	hold     chan struct{}
 	calls    map[string]int
 	inFlight map[string]int
@@ -217,6 +219,7 @@ func New(token string, lic License) *Server {
 		calls:    map[string]int{},
 		inFlight: map[string]int{},
 		tokens:   map[string]int{},
+		retry:    "30",
 	}
 	s.SetLicense(lic)
 	s.SetVersion(DefaultVersion)
@@ -262,6 +265,17 @@ func (s *Server) SetFault(path string, f Fault) {
 		clear(s.faults)
 	}
 	s.faults[path] = f
+}
+
+// SetRetryAfter sets the Retry-After of the 429 and 503 faults, in
+// seconds; 0 leaves the header out. The default is 30.
+func (s *Server) SetRetryAfter(seconds int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retry = ""
+	if seconds > 0 {
+		s.retry = strconv.Itoa(seconds)
+	}
 }
 
 // SetDelay makes every answer wait d first.
@@ -339,7 +353,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hasBearer {
 		s.tokens[tok]++
 	}
-	hold, delay, want := s.hold, s.delay, s.token
+	hold, delay, want, retry := s.hold, s.delay, s.token, s.retry
 	fault, ok := s.faults[path]
 	if !ok {
 		fault = s.faults[""]
@@ -385,10 +399,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Invalid API token: " + tok})
 		return
 	}
-	serveFault(w, r, fault, body)
+	serveFault(w, r, fault, body, retry)
 }
 
-func serveFault(w http.ResponseWriter, r *http.Request, f Fault, body []byte) {
+func serveFault(w http.ResponseWriter, r *http.Request, f Fault, body []byte, retry string) {
 	switch f {
 	case FaultNone:
 		w.Header().Set("Content-Type", "application/json")
@@ -402,10 +416,14 @@ func serveFault(w http.ResponseWriter, r *http.Request, f Fault, body []byte) {
 	case FaultNotFound:
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Resource not found"})
 	case FaultRateLimited:
-		w.Header().Set("Retry-After", "30")
+		if retry != "" {
+			w.Header().Set("Retry-After", retry)
+		}
 		writeJSON(w, http.StatusTooManyRequests, map[string]string{"message": "Rate limit exceeded"})
 	case FaultUnavailable:
-		w.Header().Set("Retry-After", "30")
+		if retry != "" {
+			w.Header().Set("Retry-After", retry)
+		}
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("Service temporarily unavailable\n"))
@@ -436,6 +454,20 @@ func serveFault(w http.ResponseWriter, r *http.Request, f Fault, body []byte) {
 		w.WriteHeader(http.StatusOK)
 		chunk := []byte(strings.Repeat(`{"licenseInfo": [`, 4096))
 		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	case FaultHuge:
+		const size = 1 << 30
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		w.WriteHeader(http.StatusOK)
+		chunk := make([]byte, 64<<10)
+		for i := range chunk {
+			chunk[i] = ' '
+		}
+		for sent := 0; sent < size && r.Context().Err() == nil; sent += len(chunk) {
 			if _, err := w.Write(chunk); err != nil {
 				return
 			}

@@ -233,6 +233,8 @@ func TestFailuresAnswer200(t *testing.T) {
 		{fakeapi.FaultHang, "timeout"},
 		{fakeapi.FaultReset, "connection"},
 		{fakeapi.FaultBadGateway, "server_error"},
+		{fakeapi.FaultEndless, "bad_response"},
+		{fakeapi.FaultHuge, "bad_response"},
 	}
 	e := start(t, fakeapi.ExampleLicense(time.Now().Add(time.Hour), 3), "text")
 	counts := map[string]float64{}

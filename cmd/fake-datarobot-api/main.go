@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -22,7 +23,11 @@ func main() {
 	token := app.Flag("token", "The API token the fake accepts.").Default("demo-token").String()
 	expiresIn := app.Flag("expires-in", "How long from now the license expires; negative for an expired license.").Default("720h").Duration()
 	flags := app.Flag("feature-flags", "How many feature flags the license has.").Default("3").Int()
-	fault := app.Flag("fault", "Fail every call this way: none, unauthorized, forbidden, not_found, rate_limited, unavailable, server_error, bad_gateway, html, truncated, hang, endless, reset.").Default("none").String()
+	names := []string{"none"}
+	for _, f := range fakeapi.Faults {
+		names = append(names, string(f))
+	}
+	fault := app.Flag("fault", "Fail every call this way: "+strings.Join(names, ", ")+".").Default("none").String()
 	delay := app.Flag("delay", "Wait this long before every answer.").Default("0s").Duration()
 	app.HelpFlag.Short('h')
 	kingpin.MustParse(app.Parse(os.Args[1:]))
