@@ -5,7 +5,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,30 +29,11 @@ import (
 
 const token = "e2e-token-4b1d9f7c"
 
-// syncBuffer is a program's output, written and read under a lock. It
-// has no ReadFrom, so that os/exec writes through Write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // start runs a program until the test ends; it is stopped at cleanup,
 // whether the test passed or not, and its log shown if it failed.
 func start(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testtools.Buffer{}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
@@ -84,7 +64,7 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 // proc is a started program and its output.
 type proc struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testtools.Buffer
 	done chan struct{} // closed when it has exited; err is then set
 	err  error
 }

@@ -158,4 +158,3 @@ func TestSoakFaults(t *testing.T) {
 		t.Errorf("RSS grew from %.1f MB to %.1f MB", rssBase/1e6, rssEnd/1e6)
 	}
 }
-

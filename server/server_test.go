@@ -21,6 +21,7 @@ import (
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/collector"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/datarobot"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/fakeapi"
+	"github.com/datarobot-license-exporter/datarobot_license_exporter/internal/testtools"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/server"
 )
 
@@ -30,14 +31,14 @@ type env struct {
 	fake     *fakeapi.Server
 	api      *httptest.Server
 	exporter *httptest.Server
-	logs     *bytes.Buffer
+	logs     *testtools.Buffer
 }
 
 // start serves a fake API and an exporter reading it, with logger at
 // debug level writing to env.logs in the given format.
 func start(t *testing.T, lic fakeapi.License, format string) *env {
 	t.Helper()
-	e := &env{fake: fakeapi.New(token, lic), logs: &bytes.Buffer{}}
+	e := &env{fake: fakeapi.New(token, lic), logs: &testtools.Buffer{}}
 	e.api = httptest.NewServer(e.fake)
 	t.Cleanup(e.api.Close)
 	client, err := datarobot.NewClient(datarobot.Options{
@@ -48,11 +49,10 @@ func start(t *testing.T, lic fakeapi.License, format string) *env {
 	}
 	var h slog.Handler
 	opts := &slog.HandlerOptions{Level: slog.LevelDebug}
-	w := &lockedWriter{w: e.logs}
 	if format == "json" {
-		h = slog.NewJSONHandler(w, opts)
+		h = slog.NewJSONHandler(e.logs, opts)
 	} else {
-		h = slog.NewTextHandler(w, opts)
+		h = slog.NewTextHandler(e.logs, opts)
 	}
 	logger := slog.New(h)
 	reg := prometheus.NewRegistry()
@@ -71,17 +71,6 @@ func start(t *testing.T, lic fakeapi.License, format string) *env {
 	e.exporter = httptest.NewServer(handler)
 	t.Cleanup(e.exporter.Close)
 	return e
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // scrape GETs /metrics and parses it.
@@ -427,6 +416,7 @@ func TestLandingAndHealth(t *testing.T) {
 func TestTokenNeverShown(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		e := start(t, fakeapi.ExampleLicense(time.Now().Add(time.Hour), 3), format)
+		e.fake.SetRetryAfter(0) // so that the faults after a 429 are called too
 		var bodies strings.Builder
 		_, _, body := scrape(t, e.exporter.URL, "1.5")
 		bodies.WriteString(body)
@@ -452,6 +442,11 @@ func TestTokenNeverShown(t *testing.T) {
 		logs := e.logs.String()
 		if !strings.Contains(logs, "DataRobot API call failed") || !strings.Contains(logs, "DataRobot API call succeeded") {
 			t.Fatalf("%s: expected debug and warn lines in the logs:\n%s", format, logs)
+		}
+		for _, r := range datarobot.Reasons {
+			if !strings.Contains(logs, string(r)) {
+				t.Errorf("%s: no %s failure in the logs: not every reason was exercised", format, r)
+			}
 		}
 		for what, text := range map[string]string{"logs": logs, "metrics": bodies.String()} {
 			if strings.Contains(text, token) || strings.Contains(text, token[4:20]) {
