@@ -76,7 +76,9 @@ func emittedNames(t *testing.T) []string {
 	lic := fakeapi.ExampleLicense(time.Now().Add(24*time.Hour), 3)
 	one := int64(1)
 	lic.GenAISeats, lic.AgenticSeats, lic.CPUUsageLimit = &one, &one, &one
-	api := httptest.NewServer(fakeapi.New("t0ken-contract", lic))
+	fake := fakeapi.New("t0ken-contract", lic)
+	fake.SetDeployments(3, true)
+	api := httptest.NewServer(fake)
 	defer api.Close()
 	client, err := datarobot.NewClient(datarobot.Options{Endpoint: api.URL, Token: datarobot.StaticToken("t0ken-contract")})
 	if err != nil {
@@ -90,10 +92,10 @@ func emittedNames(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	targets := &server.Targets{}
-	if err := server.NewReloader(cfg, targets, "test", logger, reg).Reload(); err != nil {
+	if err := server.NewReloader(cfg, targets, "test", server.Collectors{}, logger, reg).Reload(); err != nil {
 		t.Fatal(err)
 	}
-	h, err := server.New(server.Options{Logger: logger, Default: &server.Target{Name: "default", Exporter: collector.New(client, logger)},
+	h, err := server.New(server.Options{Logger: logger, Default: &server.Target{Name: "default", Exporter: collector.New(client, logger, collector.WithDeployments())},
 		Targets: targets, Gatherer: reg, TelemetryPath: "/metrics"})
 	if err != nil {
 		t.Fatal(err)
@@ -137,6 +139,18 @@ func TestReadmeFlagsTableMatchesFlags(t *testing.T) {
 	sort.Strings(flags)
 	if !slices.Equal(documented, flags) {
 		t.Errorf("README flags table and the flags differ:\nREADME: %v\nflags:  %v", documented, flags)
+	}
+
+	documented, flags = nil, nil
+	for _, f := range readmeTable(t, "| check-license flag |") {
+		documented = append(documented, strings.TrimPrefix(f, "--"))
+	}
+	for _, f := range newApp(&s).GetCommand("check-license").Model().Flags {
+		flags = append(flags, f.Name)
+	}
+	sort.Strings(flags)
+	if !slices.Equal(documented, flags) {
+		t.Errorf("README check-license flags and the command's differ:\nREADME: %v\nflags:  %v", documented, flags)
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/config"
+	"github.com/datarobot-license-exporter/datarobot_license_exporter/licensecheck"
 	"github.com/datarobot-license-exporter/datarobot_license_exporter/server"
 )
 
@@ -44,6 +45,13 @@ type settings struct {
 	configCheck   bool
 	cluster       config.Flags
 	log           promslog.Config
+	collectors    server.Collectors
+
+	// check-license
+	checkCmd    *kingpin.CmdClause
+	licenseFile string
+	output      string
+	target      string
 }
 
 // newApp declares the flags, which fill s when parsed.
@@ -65,9 +73,17 @@ func newApp(s *settings) *kingpin.Application {
 		Default("500ms").DurationVar(&s.timeoutOffset)
 	app.Flag("datarobot.ca-file", "CA certificate file to verify the DataRobot server with.").StringVar(&s.cluster.CAFile)
 	app.Flag("datarobot.insecure-skip-verify", "Do not verify the DataRobot server's TLS certificate.").BoolVar(&s.cluster.InsecureSkipVerify)
+	app.Flag("collector.deployments", "Count the deployments the token can see (GET deployments), against the license's limit.").
+		Default("false").BoolVar(&s.collectors.Deployments)
 	flag.AddFlags(app, &s.log)
 	app.Version(version.Print(name))
 	app.HelpFlag.Short('h')
+
+	app.Command("serve", "Run the exporter (the default when no command is given).").Default()
+	s.checkCmd = app.Command("check-license", "Compare a new license key with the installed license, without installing it.")
+	s.checkCmd.Flag("license-file", "File holding the new license key; - reads it from standard input.").Required().StringVar(&s.licenseFile)
+	s.checkCmd.Flag("output", "text or json.").Default("text").EnumVar(&s.output, "text", "json")
+	s.checkCmd.Flag("target", "The cluster of --config.file to check against; without it, the cluster of the --datarobot.* flags.").StringVar(&s.target)
 	return app
 }
 
@@ -81,12 +97,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: error: %s\n", name, err)
 		return 1
 	}
-	if _, err := app.Parse(args); err != nil {
+	cmd, err := app.Parse(args)
+	if err != nil {
 		fail(err)
 		return 2
 	}
 	logger := promslog.New(&s.log)
 	userAgent := name + "/" + version.Version
+	if cmd == s.checkCmd.FullCommand() {
+		return checkLicense(&s, userAgent, os.Stdin, stdout, stderr)
+	}
 
 	var cfg *config.Config
 	if s.configFile != "" {
@@ -126,15 +146,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
+	opts.Collectors = s.collectors
 	if cluster != nil {
-		if opts.Default, err = server.NewTarget(cluster, userAgent, logger); err != nil {
+		if opts.Default, err = server.NewTarget(cluster, userAgent, s.collectors, logger); err != nil {
 			return fail(err)
 		}
 		logger.Info("Serving one cluster on "+s.telemetryPath, "endpoint", cluster.URL)
 	}
 	if cfg != nil {
 		opts.Targets = &server.Targets{}
-		reloader := server.NewReloader(s.configFile, opts.Targets, userAgent, logger, reg)
+		reloader := server.NewReloader(s.configFile, opts.Targets, userAgent, s.collectors, logger, reg)
 		if err := reloader.Reload(); err != nil {
 			return fail(err)
 		}
@@ -173,6 +194,54 @@ func flagCluster(f config.Flags, haveConfigFile bool, logger *slog.Logger) (*con
 		logger.Info("Using DataRobot's client settings", "file", path)
 	}
 	return f.Cluster()
+}
+
+// checkLicense runs the check-license command: the new key from
+// --license-file (or standard input), the cluster from --target or the
+// flags. It never installs the key, and never prints it.
+func checkLicense(s *settings, userAgent string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "%s check-license: error: %s\n", name, err)
+		return licensecheck.ExitInvalid
+	}
+	var cluster *config.Cluster
+	if s.target != "" {
+		if s.configFile == "" {
+			return fail(errors.New("--target needs --config.file"))
+		}
+		cfg, err := config.Load(s.configFile)
+		if err != nil {
+			return fail(err)
+		}
+		if cluster = cfg.Cluster(s.target); cluster == nil {
+			return fail(fmt.Errorf("--target %q: no such cluster in %s", s.target, s.configFile))
+		}
+	} else {
+		var err error
+		if cluster, err = flagCluster(s.cluster, false, promslog.NewNopLogger()); err != nil {
+			return fail(err)
+		}
+	}
+	in := stdin
+	if s.licenseFile != "-" {
+		f, err := os.Open(s.licenseFile)
+		if err != nil {
+			return fail(fmt.Errorf("--license-file: %w", err))
+		}
+		defer f.Close()
+		in = f
+	}
+	key, err := licensecheck.ReadKey(in)
+	if err != nil {
+		return fail(fmt.Errorf("--license-file: %w", err))
+	}
+	client, err := cluster.NewClient(userAgent)
+	if err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return licensecheck.Run(ctx, client, client.Endpoint(), key, s.output, stdout, stderr)
 }
 
 // serve serves handler until SIGTERM or SIGINT, then shuts down cleanly.

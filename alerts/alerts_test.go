@@ -17,7 +17,7 @@ import (
 func TestRulesPassPromtoolCheck(t *testing.T) {
 	promtool := testtools.Require(t, "promtool")
 	out, err := exec.Command(promtool, "check", "rules", RulesFile).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "SUCCESS: 18 rules found") {
+	if err != nil || !strings.Contains(string(out), "SUCCESS: 22 rules found") {
 		t.Fatalf("promtool check rules: %v\n%s", err, out)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 type API interface {
 	ClusterLicense(ctx context.Context) (*datarobot.ClusterLicense, error)
 	Version(ctx context.Context) (*datarobot.Version, error)
+	Deployments(ctx context.Context) (int64, error)
 }
 
 // Exporter holds what lives across scrapes of one DataRobot cluster: the
@@ -33,6 +35,7 @@ type Exporter struct {
 	flight singleflight.Group
 
 	minInterval time.Duration
+	endpoints   []string // the calls of each scrape
 
 	mu          sync.Mutex
 	errors      map[string]map[datarobot.Reason]uint64
@@ -58,6 +61,11 @@ type Option func(*Exporter)
 // call of an endpoint reuse that call's answer.
 func WithMinInterval(d time.Duration) Option { return func(e *Exporter) { e.minInterval = d } }
 
+// WithDeployments adds the deployments call to every scrape.
+func WithDeployments() Option {
+	return func(e *Exporter) { e.endpoints = append(e.endpoints, EndpointDeployments) }
+}
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(e *Exporter) { e.now = now } }
 
@@ -71,12 +79,13 @@ func New(api API, logger *slog.Logger, opts ...Option) *Exporter {
 		lastSuccess: map[string]time.Time{},
 		last:        map[string]finished{},
 		retryUntil:  map[string]time.Time{},
-	}
-	for _, ep := range Endpoints {
-		e.errors[ep] = map[datarobot.Reason]uint64{}
+		endpoints:   slices.Clone(Endpoints),
 	}
 	for _, o := range opts {
 		o(e)
+	}
+	for _, ep := range e.endpoints {
+		e.errors[ep] = map[datarobot.Reason]uint64{}
 	}
 	return e
 }
@@ -161,6 +170,8 @@ func (e *Exporter) fetch(ctx context.Context, endpoint string) (o outcome) {
 		o.value, o.err = e.api.ClusterLicense(ctx)
 	case EndpointVersion:
 		o.value, o.err = e.api.Version(ctx)
+	case EndpointDeployments:
+		o.value, o.err = e.api.Deployments(ctx)
 	}
 	return o
 }
@@ -223,10 +234,10 @@ func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 
 func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 	e := s.e
-	results := make(map[string]outcome, len(Endpoints))
+	results := make(map[string]outcome, len(e.endpoints))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, ep := range Endpoints {
+	for _, ep := range e.endpoints {
 		wg.Go(func() {
 			o := e.call(s.ctx, ep)
 			mu.Lock()
@@ -237,7 +248,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 	wg.Wait()
 
 	up := 1.0
-	for _, ep := range Endpoints {
+	for _, ep := range e.endpoints {
 		o := results[ep]
 		success := 1.0
 		if o.err != nil {
@@ -256,6 +267,9 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(versionInfoDesc, prometheus.GaugeValue, 1,
 			v.VersionString, strconv.FormatInt(v.Major, 10), strconv.FormatInt(v.Minor, 10))
 	}
+	if n, ok := results[EndpointDeployments].value.(int64); ok && results[EndpointDeployments].err == nil {
+		ch <- prometheus.MustNewConstMetric(deploymentsDesc, prometheus.GaugeValue, float64(n))
+	}
 }
 
 // collectCounters emits the error counters, every reason from 0, and the
@@ -263,7 +277,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 func (e *Exporter) collectCounters(ch chan<- prometheus.Metric) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, ep := range Endpoints {
+	for _, ep := range e.endpoints {
 		for _, r := range datarobot.Reasons {
 			ch <- prometheus.MustNewConstMetric(scrapeErrorsDesc, prometheus.CounterValue,
 				float64(e.errors[ep][r]), ep, string(r))

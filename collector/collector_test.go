@@ -344,6 +344,8 @@ func (panickingAPI) Version(context.Context) (*datarobot.Version, error) {
 	return &datarobot.Version{Major: 2, Minor: 36, VersionString: "2.36.0"}, nil
 }
 
+func (panickingAPI) Deployments(context.Context) (int64, error) { return 0, nil }
+
 // TestPanicBecomesError shows a panic while reading the API answered as a
 // failed call, logged without the panic's value.
 func TestPanicBecomesError(t *testing.T) {
@@ -357,5 +359,49 @@ func TestPanicBecomesError(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "Bug: reading the DataRobot API panicked") || strings.Contains(logs.String(), testToken) {
 		t.Errorf("logs:\n%s", logs.String())
+	}
+}
+
+func TestDeploymentsCollector(t *testing.T) {
+	s := fakeapi.New(testToken, fakeapi.ExampleLicense(fixedNow.Add(time.Hour), 1))
+	s.SetDeployments(142, false) // counted page by page
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	c, err := datarobot.NewClient(datarobot.Options{Endpoint: ts.URL, Token: datarobot.StaticToken(testToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(c, slog.New(slog.DiscardHandler), WithDeployments(), WithClock(func() time.Time { return fixedNow }))
+	want := `
+# HELP datarobot_deployments Deployments the exporter's token can see (GET deployments); with an admin token, all of them.
+# TYPE datarobot_deployments gauge
+datarobot_deployments 142
+`
+	g := gather(context.Background(), e)
+	if err := testutil.GatherAndCompare(g, strings.NewReader(want), "datarobot_deployments"); err != nil {
+		t.Error(err)
+	}
+	if n, _ := testutil.GatherAndCount(g, "datarobot_scrape_errors_total"); n != 24 {
+		t.Errorf("%d error counters, want 24 (3 endpoints x 8 reasons)", n)
+	}
+	if up := gaugeValue(t, g, "datarobot_up"); up != 1 {
+		t.Errorf("up = %v", up)
+	}
+	s.SetFault(fakeapi.DeploymentsPath, fakeapi.FaultForbidden)
+	g = gather(context.Background(), e)
+	if up := gaugeValue(t, g, "datarobot_up"); up != 0 {
+		t.Errorf("deployments forbidden: up = %v, want 0", up)
+	}
+	if n, _ := testutil.GatherAndCount(g, "datarobot_deployments"); n != 0 {
+		t.Error("datarobot_deployments made up on failure")
+	}
+	if got := errorCount(e, EndpointDeployments, datarobot.ReasonForbidden); got != 1 {
+		t.Errorf("forbidden errors of deployments = %d", got)
+	}
+	// Without the option, no deployments call and no deployments series.
+	plain := New(c, slog.New(slog.DiscardHandler))
+	before := s.Calls(fakeapi.DeploymentsPath)
+	if n, _ := testutil.GatherAndCount(gather(context.Background(), plain), "datarobot_scrape_errors_total"); n != 16 || s.Calls(fakeapi.DeploymentsPath) != before {
+		t.Errorf("collector off: %d error counters, %d calls", n, s.Calls(fakeapi.DeploymentsPath)-before)
 	}
 }

@@ -9,9 +9,11 @@ const namespace = "datarobot"
 const (
 	EndpointClusterLicense = "cluster_license"
 	EndpointVersion        = "version"
+	EndpointDeployments    = "deployments" // with WithDeployments only
 )
 
-// Endpoints lists the API calls made on every scrape.
+// Endpoints lists the API calls made on every scrape; WithDeployments adds
+// EndpointDeployments.
 var Endpoints = []string{EndpointClusterLicense, EndpointVersion}
 
 func newDesc(subsystem, name, help string, labels ...string) *prometheus.Desc {
@@ -66,9 +68,13 @@ var (
 var versionInfoDesc = newDesc("version", "info",
 	"DataRobot's version; always 1.", "version", "major", "minor")
 
+// The deployments, from GET deployments (--collector.deployments).
+var deploymentsDesc = newDesc("", "deployments",
+	"Deployments the exporter's token can see (GET deployments); with an admin token, all of them.")
+
 var allDescs = []*prometheus.Desc{
 	upDesc, scrapeSuccessDesc, scrapeDurationDesc, scrapeErrorsDesc, lastSuccessDesc,
 	expiryDesc, daysUntilExpiryDesc, expiredDesc, concurrentWorkersDesc, maxActiveUsersDesc,
 	maxDeploymentsDesc, prepaidDeploymentsDesc, genAISeatsDesc, agenticSeatsDesc, cpuUsageLimitDesc,
-	featureFlagDesc, uploadTimestampDesc, uploadInfoDesc, versionInfoDesc,
+	featureFlagDesc, uploadTimestampDesc, uploadInfoDesc, versionInfoDesc, deploymentsDesc,
 }

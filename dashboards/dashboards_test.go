@@ -75,7 +75,8 @@ func TestRequiredPanels(t *testing.T) {
 	want := map[string][]string{
 		"datarobot-license-overview.json": {"Clusters", "Expiring within 30 days", "Expired", "Days until expiry", "API up"},
 		"datarobot-license-detail.json": {"Days left", "Expires on", "Expired", "DataRobot version", "API up", "Limits",
-			"Seat and CPU limits (DataRobot 2.36+)", "Feature flags", "License upload", "API call duration", "API errors by reason"},
+			"Seat and CPU limits (DataRobot 2.36+)", "Feature flags", "License upload", "API call duration", "API errors by reason",
+			"Deployments used", "Deployments against the limit"},
 	}
 	for _, d := range load(t) {
 		have := map[string]bool{}

@@ -128,15 +128,50 @@ func (c *Client) Version(ctx context.Context) (*Version, error) {
 	return call(c, ctx, "version/", DecodeVersion)
 }
 
+// ValidateLicense calls POST clusterLicenseValidation/ with a license key:
+// DataRobot checks the key without installing it, and answers with the
+// license it holds. An invalid or expired key is an *Error with status 422
+// (see IsInvalidLicense). The key is never part of an error.
+func (c *Client) ValidateLicense(ctx context.Context, key string) (*LicenseInfo, error) {
+	body, err := json.Marshal(map[string]string{"licenseKey": key})
+	if err != nil {
+		return nil, err
+	}
+	l, err := callWith(c, ctx, http.MethodPost, "clusterLicenseValidation/", body, []string{key}, DecodeClusterLicenseValidation)
+	if err != nil {
+		return nil, err
+	}
+	return &l.LicenseInfo, nil
+}
+
+// IsInvalidLicense reports whether err is DataRobot's answer that a
+// license key is invalid or has expired (HTTP 422).
+func IsInvalidLicense(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.StatusCode == http.StatusUnprocessableEntity
+}
+
+// DecodeClusterLicenseValidation decodes an answer of
+// clusterLicenseValidation: a licenseInfo, without uploadInfo.
+func DecodeClusterLicenseValidation(body []byte) (*ClusterLicense, error) {
+	return DecodeClusterLicense(body)
+}
+
 // call GETs ep and decodes the answer; a decoding error is a bad_response.
 func call[T any](c *Client, ctx context.Context, ep string, decode func([]byte) (*T, error)) (*T, error) {
-	body, token, err := c.get(ctx, ep)
+	return callWith(c, ctx, http.MethodGet, ep, nil, nil, decode)
+}
+
+// callWith makes a request and decodes the answer. secrets are redacted
+// from every error, as the token is.
+func callWith[T any](c *Client, ctx context.Context, method, ep string, reqBody []byte, secrets []string, decode func([]byte) (*T, error)) (*T, error) {
+	body, token, err := c.do(ctx, method, ep, reqBody, secrets)
 	if err != nil {
 		return nil, err
 	}
 	v, err := decode(body)
 	if err != nil {
-		return nil, &Error{Reason: ReasonBadResponse, Endpoint: ep, StatusCode: http.StatusOK, Message: redact(err.Error(), token)}
+		return nil, &Error{Reason: ReasonBadResponse, Endpoint: ep, StatusCode: http.StatusOK, Message: redactAll(err.Error(), token, secrets)}
 	}
 	return v, nil
 }
@@ -164,11 +199,13 @@ func DecodeVersion(body []byte) (*Version, error) {
 	return v.validate()
 }
 
-// get calls GET base/ep and returns the body of a 2xx answer, and the
-// token it sent, to redact. Every error it returns is an *Error.
-func (c *Client) get(ctx context.Context, ep string) ([]byte, string, error) {
+// do makes a request to base/ep (which may end in a query) and returns the
+// body of a 2xx answer, and the token it sent, to redact. Every error it
+// returns is an *Error, with the token and secrets redacted.
+func (c *Client) do(ctx context.Context, method, ep string, reqBody []byte, secrets []string) ([]byte, string, error) {
+	token := ""
 	fail := func(r Reason, code int, msg string) error {
-		return &Error{Reason: r, Endpoint: ep, StatusCode: code, Message: msg}
+		return &Error{Reason: r, Endpoint: ep, StatusCode: code, Message: redactAll(msg, token, secrets)}
 	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -179,11 +216,20 @@ func (c *Client) get(ctx context.Context, ep string) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", fail(ReasonUnauthorized, 0, "no API token: "+err.Error())
 	}
+	path, query, _ := strings.Cut(ep, "?")
 	u := *c.base
-	u.Path += "/" + ep
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	u.Path += "/" + path
+	u.RawQuery = query
+	var rb io.Reader
+	if reqBody != nil {
+		rb = bytes.NewReader(reqBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rb)
 	if err != nil {
 		return nil, token, fail(ReasonConnection, 0, err.Error())
+	}
+	if reqBody != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -193,11 +239,11 @@ func (c *Client) get(ctx context.Context, ep string) ([]byte, string, error) {
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, token, fail(transportReason(err), 0, redact(describeTransport(err), token))
+		return nil, token, fail(transportReason(err), 0, describeTransport(err))
 	}
 	defer resp.Body.Close()
 
-	if resp.ContentLength > c.maxBody {
+	if resp.ContentLength > c.maxBody && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		// Refused unread: no need to fetch what will not be used.
 		return nil, token, fail(ReasonBadResponse, resp.StatusCode, fmt.Sprintf("answer larger than %d bytes", c.maxBody))
 	}
@@ -210,7 +256,7 @@ func (c *Client) get(ctx context.Context, ep string) ([]byte, string, error) {
 			Reason:     statusReason(resp.StatusCode, retry),
 			Endpoint:   ep,
 			StatusCode: resp.StatusCode,
-			Message:    redact(upstreamMessage(body), token),
+			Message:    redactAll(upstreamMessage(body), token, secrets),
 		}
 		if e.Reason == ReasonRateLimited {
 			e.RetryAfter = retry
@@ -218,7 +264,7 @@ func (c *Client) get(ctx context.Context, ep string) ([]byte, string, error) {
 		return nil, token, e
 	}
 	if readErr != nil {
-		return nil, token, fail(transportReason(readErr), resp.StatusCode, "reading the answer: "+redact(describeTransport(readErr), token))
+		return nil, token, fail(transportReason(readErr), resp.StatusCode, "reading the answer: "+describeTransport(readErr))
 	}
 	if tooLarge {
 		return nil, token, fail(ReasonBadResponse, resp.StatusCode, fmt.Sprintf("answer larger than %d bytes", c.maxBody))
@@ -274,6 +320,15 @@ func redact(s, token string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, token, "<redacted>")
+}
+
+// redactAll removes the token and other secrets from s.
+func redactAll(s, token string, secrets []string) string {
+	s = redact(s, token)
+	for _, sec := range secrets {
+		s = redact(s, sec)
+	}
+	return s
 }
 
 // validate checks what the exporter cannot do without.

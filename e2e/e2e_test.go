@@ -203,6 +203,7 @@ func TestEndToEnd(t *testing.T) {
 	genai, agentic, cpu := int64(0), int64(-1), int64(128)
 	lic.GenAISeats, lic.AgenticSeats, lic.CPUUsageLimit = &genai, &agentic, &cpu
 	fake := fakeapi.New(token, lic)
+	fake.SetDeployments(7, true)
 	api := httptest.NewServer(fake)
 	t.Cleanup(api.Close)
 
@@ -215,7 +216,8 @@ func TestEndToEnd(t *testing.T) {
 	configFile := filepath.Join(dir, "config.yml")
 	writeFile(t, configFile, fmt.Sprintf("clusters:\n  - name: eu\n    url: %s\n    token_file: %s\n", api.URL, tokenFile))
 	start(t, "exporter", []string{"DATAROBOT_API_TOKEN=" + token},
-		exporterBin, "--datarobot.url="+api.URL+"/api/v2", "--config.file="+configFile, "--web.listen-address="+exporterAddr)
+		exporterBin, "--datarobot.url="+api.URL+"/api/v2", "--config.file="+configFile, "--web.listen-address="+exporterAddr,
+		"--collector.deployments")
 	waitFor(t, "the exporter", 20*time.Second, func() bool {
 		_, code, err := get("http://" + exporterAddr + "/-/healthy")
 		return err == nil && code == 200

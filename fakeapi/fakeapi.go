@@ -7,6 +7,7 @@ package fakeapi
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sort"
@@ -18,8 +19,10 @@ import (
 
 // The API paths the fake serves, below its root.
 const (
-	LicensePath = "/api/v2/clusterLicense/"
-	VersionPath = "/api/v2/version/"
+	LicensePath     = "/api/v2/clusterLicense/"
+	VersionPath     = "/api/v2/version/"
+	ValidationPath  = "/api/v2/clusterLicenseValidation/"
+	DeploymentsPath = "/api/v2/deployments/"
 )
 
 // TimestampLayout is how DataRobot writes times: 2020-12-21T23:59:59.000000Z.
@@ -147,6 +150,16 @@ func ExampleLicense(exp time.Time, n int) License {
 
 // JSON renders the license as clusterLicense does.
 func (l License) JSON() []byte {
+	return l.render(true)
+}
+
+// ValidationJSON renders the license as clusterLicenseValidation does: its
+// licenseInfo only.
+func (l License) ValidationJSON() []byte {
+	return l.render(false)
+}
+
+func (l License) render(withUpload bool) []byte {
 	flags := make(map[string]any, len(l.Flags))
 	for _, f := range l.Flags {
 		o := map[string]any{"value": f.Value}
@@ -179,14 +192,15 @@ func (l License) JSON() []byte {
 	for k, v := range l.Extra {
 		info[k] = v
 	}
-	b, err := json.Marshal(map[string]any{
-		"licenseInfo": info,
-		"uploadInfo": map[string]any{
+	out := map[string]any{"licenseInfo": info}
+	if withUpload {
+		out["uploadInfo"] = map[string]any{
 			"uploadTimestamp":  l.UploadTime.UTC().Format(TimestampLayout),
 			"uploaderUserId":   l.UploaderID,
 			"uploaderUsername": l.UploaderName,
-		},
-	})
+		}
+	}
+	b, err := json.Marshal(out)
 	if err != nil {
 		panic(err) // only plain values above
 	}
@@ -208,6 +222,11 @@ type Server struct {
 	calls    map[string]int
 	inFlight map[string]int
 	tokens   map[string]int
+
+	keys        map[string][]byte // license keys clusterLicenseValidation knows
+	deployments int
+	noTotal     bool // deployments answers without totalCount
+	puts        int
 }
 
 // New returns a fake that accepts only token and serves lic and
@@ -220,6 +239,7 @@ func New(token string, lic License) *Server {
 		inFlight: map[string]int{},
 		tokens:   map[string]int{},
 		retry:    "30",
+		keys:     map[string][]byte{},
 	}
 	s.SetLicense(lic)
 	s.SetVersion(DefaultVersion)
@@ -265,6 +285,30 @@ func (s *Server) SetFault(path string, f Fault) {
 		clear(s.faults)
 	}
 	s.faults[path] = f
+}
+
+// AddLicenseKey makes clusterLicenseValidation accept key, answering with
+// lic. Any other key gets 422, as an invalid or expired key does.
+func (s *Server) AddLicenseKey(key string, lic License) {
+	s.mu.Lock()
+	s.keys[key] = lic.ValidationJSON()
+	s.mu.Unlock()
+}
+
+// SetDeployments makes deployments list n deployments, with totalCount, or
+// without it when withTotal is false (then only page by page).
+func (s *Server) SetDeployments(n int, withTotal bool) {
+	s.mu.Lock()
+	s.deployments, s.noTotal = n, !withTotal
+	s.mu.Unlock()
+}
+
+// Puts returns how many PUT clusterLicense requests (installing a license)
+// reached the fake.
+func (s *Server) Puts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.puts
 }
 
 // SetRetryAfter sets the Retry-After of the 429 and 503 faults, in
@@ -359,11 +403,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fault = s.faults[""]
 	}
 	var body []byte
-	switch path {
-	case LicensePath:
+	var status = http.StatusOK
+	switch {
+	case path == LicensePath && r.Method == http.MethodPut:
+		s.puts++
+		body = []byte(`{}`)
+	case path == LicensePath && r.Method == http.MethodGet:
 		body = s.license
-	case VersionPath:
+	case path == VersionPath && r.Method == http.MethodGet:
 		body = s.version
+	case path == ValidationPath && r.Method == http.MethodPost:
+		body, status = s.validate(r)
+	case path == DeploymentsPath && r.Method == http.MethodGet:
+		body = s.deploymentsPage(r)
+	case path == LicensePath || path == VersionPath || path == ValidationPath || path == DeploymentsPath:
+		status = http.StatusMethodNotAllowed
 	}
 	s.mu.Unlock()
 	defer func() {
@@ -388,8 +442,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch {
-	case r.Method != http.MethodGet:
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "Method not allowed"})
+	case status == http.StatusMethodNotAllowed:
+		writeJSON(w, status, map[string]string{"message": "Method not allowed"})
 		return
 	case body == nil:
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Resource not found"})
@@ -398,8 +452,52 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Some servers echo what they were sent; the exporter must redact it.
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Invalid API token: " + tok})
 		return
+	case status != http.StatusOK && fault == FaultNone:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+		return
 	}
 	serveFault(w, r, fault, body, retry)
+}
+
+// validate answers clusterLicenseValidation; the caller holds s.mu.
+func (s *Server) validate(r *http.Request) ([]byte, int) {
+	var req struct {
+		LicenseKey string `json:"licenseKey"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || req.LicenseKey == "" {
+		return []byte(`{"message": "licenseKey is required"}`), http.StatusUnprocessableEntity
+	}
+	if b, ok := s.keys[req.LicenseKey]; ok {
+		return b, http.StatusOK
+	}
+	return []byte(`{"message": "License is invalid or has expired."}`), http.StatusUnprocessableEntity
+}
+
+// deploymentsPage answers one page of deployments; the caller holds s.mu.
+func (s *Server) deploymentsPage(r *http.Request) []byte {
+	q := r.URL.Query()
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || limit <= 0 {
+		limit = 20
+	}
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	offset = max(0, min(offset, s.deployments))
+	end := min(offset+limit, s.deployments)
+	data := make([]map[string]string, 0, end-offset)
+	for i := offset; i < end; i++ {
+		data = append(data, map[string]string{"id": fmt.Sprintf("dep%06d", i), "label": fmt.Sprintf("Deployment %d", i)})
+	}
+	page := map[string]any{"count": len(data), "data": data, "previous": nil, "next": nil}
+	if end < s.deployments {
+		page["next"] = fmt.Sprintf("http://%s%s?limit=%d&offset=%d", r.Host, DeploymentsPath, limit, end)
+	}
+	if !s.noTotal {
+		page["totalCount"] = s.deployments
+	}
+	b, _ := json.Marshal(page)
+	return b
 }
 
 func serveFault(w http.ResponseWriter, r *http.Request, f Fault, body []byte, retry string) {

@@ -16,4 +16,4 @@ trap 'kill $fake 2>/dev/null || true' EXIT INT TERM
 
 echo "Metrics: http://localhost:${LISTEN##*:}/metrics" >&2
 DATAROBOT_ENDPOINT="http://$FAKE_ADDR/api/v2" DATAROBOT_API_TOKEN=demo-token \
-	./datarobot_license_exporter --web.listen-address "$LISTEN" "$@"
+	./datarobot_license_exporter --web.listen-address "$LISTEN" --collector.deployments "$@"

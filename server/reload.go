@@ -18,6 +18,7 @@ type Reloader struct {
 	path      string
 	targets   *Targets
 	userAgent string
+	cs        Collectors
 	logger    *slog.Logger
 	now       func() time.Time
 
@@ -28,11 +29,12 @@ type Reloader struct {
 
 // NewReloader returns a Reloader of the config file at path into targets,
 // and registers its metrics with reg.
-func NewReloader(path string, targets *Targets, userAgent string, logger *slog.Logger, reg prometheus.Registerer) *Reloader {
+func NewReloader(path string, targets *Targets, userAgent string, cs Collectors, logger *slog.Logger, reg prometheus.Registerer) *Reloader {
 	r := &Reloader{
 		path:      path,
 		targets:   targets,
 		userAgent: userAgent,
+		cs:        cs,
 		logger:    logger,
 		now:       time.Now,
 		success: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -70,7 +72,7 @@ func (r *Reloader) load() error {
 		return err
 	}
 	next, err := r.targets.build(cfg, func(c *config.Cluster) (*Target, error) {
-		t, err := NewTarget(c, r.userAgent, r.logger)
+		t, err := NewTarget(c, r.userAgent, r.cs, r.logger)
 		if err != nil {
 			return nil, fmt.Errorf("%s: cluster %q: %w", r.path, c.Name, err)
 		}

@@ -28,6 +28,8 @@ type Options struct {
 	Targets *Targets
 	// Reload reloads the config file, for POST /-/reload; nil without one.
 	Reload func() error
+	// Collectors are the optional collectors in use.
+	Collectors Collectors
 	// Gatherer has the exporter's own metrics: build info, Go, process.
 	Gatherer prometheus.Gatherer
 	// TelemetryPath is where metrics are served, such as /metrics.

@@ -21,16 +21,24 @@ type Target struct {
 	cluster  config.Cluster    // as configured, to tell a changed cluster on reload
 }
 
+// Collectors are the optional collectors, on for every cluster.
+type Collectors struct {
+	Deployments bool // --collector.deployments
+}
+
 // NewTarget builds the API client and the collector of a cluster.
-func NewTarget(c *config.Cluster, userAgent string, logger *slog.Logger) (*Target, error) {
+func NewTarget(c *config.Cluster, userAgent string, cs Collectors, logger *slog.Logger) (*Target, error) {
 	client, err := c.NewClient(userAgent)
 	if err != nil {
 		return nil, err
 	}
-	l := logger.With("cluster", c.Name)
+	opts := []collector.Option{collector.WithMinInterval(time.Duration(c.MinInterval))}
+	if cs.Deployments {
+		opts = append(opts, collector.WithDeployments())
+	}
 	return &Target{
 		Name:     c.Name,
-		Exporter: collector.New(client, l, collector.WithMinInterval(time.Duration(c.MinInterval))),
+		Exporter: collector.New(client, logger.With("cluster", c.Name), opts...),
 		Labels:   prometheus.Labels(c.Labels),
 		cluster:  *c,
 	}, nil

@@ -29,6 +29,8 @@ func main() {
 	}
 	fault := app.Flag("fault", "Fail every call this way: "+strings.Join(names, ", ")+".").Default("none").String()
 	delay := app.Flag("delay", "Wait this long before every answer.").Default("0s").Duration()
+	deployments := app.Flag("deployments", "How many deployments GET deployments lists.").Default("12").Int()
+	licenseKey := app.Flag("license-key", "A license key clusterLicenseValidation accepts, for a license one year longer with one more feature flag.").Default("demo-license-key").String()
 	app.HelpFlag.Short('h')
 	kingpin.MustParse(app.Parse(os.Args[1:]))
 
@@ -44,6 +46,11 @@ func main() {
 	s := fakeapi.New(*token, lic)
 	s.SetFault("", f)
 	s.SetDelay(*delay)
+	s.SetDeployments(*deployments, true)
+	renewal := lic
+	renewal.Expiration = lic.Expiration.AddDate(1, 0, 0)
+	renewal.Flags = append(fakeapi.ExampleFlags(*flags), fakeapi.Flag{Key: "ENABLE_RENEWAL_BONUS", UILabel: "Renewal bonus", Value: true})
+	s.AddLicenseKey(*licenseKey, renewal)
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
