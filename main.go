@@ -146,7 +146,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
-	opts.Collectors = s.collectors
 	if cluster != nil {
 		if opts.Default, err = server.NewTarget(cluster, userAgent, s.collectors, logger); err != nil {
 			return fail(err)
@@ -235,7 +234,7 @@ func checkLicense(s *settings, userAgent string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return fail(fmt.Errorf("--license-file: %w", err))
 	}
-	client, err := cluster.NewClient(userAgent)
+	client, err := cluster.NewClient(userAgent, promslog.New(&s.log))
 	if err != nil {
 		return fail(err)
 	}

@@ -7,11 +7,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
@@ -158,15 +160,27 @@ func (c *Cluster) checkFiles(index int) error {
 		}
 	}
 	if _, err := c.httpClient(); err != nil {
-		return &KeyError{Cluster: c.ref(index), Key: "ca_file", Err: err}
+		key := "ca_file"
+		if c.CertFile != "" && (strings.Contains(err.Error(), c.CertFile) || strings.Contains(err.Error(), c.KeyFile)) {
+			key = "cert_file"
+		}
+		return &KeyError{Cluster: c.ref(index), Key: key, Err: err}
 	}
 	return nil
 }
 
-// tokenSource returns where the cluster's token comes from.
-func (c *Cluster) tokenSource() (datarobot.TokenSource, error) {
+// tokenSource returns where the cluster's token comes from. A token file
+// that turns unreadable is logged, and its last good token kept.
+func (c *Cluster) tokenSource(logger *slog.Logger) (datarobot.TokenSource, error) {
 	if c.TokenFile != "" {
-		return datarobot.NewFileToken(c.TokenFile)
+		ft, err := datarobot.NewFileToken(c.TokenFile)
+		if err != nil {
+			return nil, err
+		}
+		ft.OnError(func(err error) {
+			logger.Warn("Token file unreadable; the last good token stays in use", "cluster", c.Name, "err", err)
+		})
+		return ft, nil
 	}
 	if c.Token == "" {
 		return nil, errors.New("no API token")
@@ -214,9 +228,9 @@ func parseProxy(s string) (*url.URL, error) {
 }
 
 // NewClient builds the API client of the cluster. userAgent is sent with
-// every request.
-func (c *Cluster) NewClient(userAgent string) (*datarobot.Client, error) {
-	tokens, err := c.tokenSource()
+// every request; logger hears of a token file that turns unreadable.
+func (c *Cluster) NewClient(userAgent string, logger *slog.Logger) (*datarobot.Client, error) {
+	tokens, err := c.tokenSource(logger)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ func TestRotatedTokenFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := c.NewClient("test")
+	client, err := c.NewClient("test", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestEnvToken(t *testing.T) {
 	if got := c.Token; string(got) != "env-token" {
 		t.Fatalf("token %q", got)
 	}
-	client, err := c.NewClient("test")
+	client, err := c.NewClient("test", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,10 +80,10 @@ func TestGoodConfig(t *testing.T) {
 		!b.InsecureSkipVerify || b.ServerName != "b.internal" || b.ProxyURL != "http://proxy:3128" || b.Labels["environment"] != "prod" {
 		t.Errorf("b = %+v", b)
 	}
-	if _, err := a.NewClient("test"); err != nil {
+	if _, err := a.NewClient("test", slog.New(slog.DiscardHandler)); err != nil {
 		t.Errorf("client of a: %v", err)
 	}
-	if _, err := b.NewClient("test"); err != nil {
+	if _, err := b.NewClient("test", slog.New(slog.DiscardHandler)); err != nil {
 		t.Errorf("client of b: %v", err)
 	}
 	printed := c.String()

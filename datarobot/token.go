@@ -22,6 +22,16 @@ type FileToken struct {
 	modTime time.Time
 	size    int64
 	lastErr error
+	onError func(error) // told of each new read error while a good token is kept
+}
+
+// OnError makes f be called when the file cannot be read while an earlier
+// token stays in use, once for each new error. The error never holds the
+// token.
+func (f *FileToken) OnError(fn func(error)) {
+	f.mu.Lock()
+	f.onError = fn
+	f.mu.Unlock()
 }
 
 // NewFileToken reads path once and fails if it holds no token.
@@ -48,10 +58,14 @@ func (f *FileToken) Token() (string, error) {
 			return tok, nil
 		}
 	}
-	f.lastErr = err
 	if f.token != "" {
+		if f.onError != nil && (f.lastErr == nil || f.lastErr.Error() != err.Error()) {
+			f.onError(err)
+		}
+		f.lastErr = err
 		return f.token, nil
 	}
+	f.lastErr = err
 	return "", err
 }
 

@@ -40,6 +40,8 @@ func TestFileToken(t *testing.T) {
 		}
 	}
 	expect("first-token")
+	var told []string
+	f.OnError(func(err error) { told = append(told, err.Error()) })
 	write("second-token\n", base.Add(time.Second)) // rotated
 	expect("second-token")
 	write("\n", base.Add(2*time.Second)) // emptied mid-rotation: keep the last good one
@@ -47,10 +49,19 @@ func TestFileToken(t *testing.T) {
 	if err := f.LastError(); err == nil || !strings.Contains(err.Error(), "is empty") {
 		t.Errorf("LastError() = %v", err)
 	}
+	expect("second-token") // the same error again: not told twice
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
 	expect("second-token")
+	if len(told) != 2 || !strings.Contains(told[0], "is empty") || !strings.Contains(told[1], "no such file") {
+		t.Errorf("told of %q, want the empty file, then the missing one", told)
+	}
+	for _, m := range told {
+		if strings.Contains(m, "second-token") {
+			t.Errorf("an error shows the token: %s", m)
+		}
+	}
 	write("third-token", base.Add(3*time.Second))
 	expect("third-token")
 	if f.LastError() != nil {

@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -28,8 +29,6 @@ type Options struct {
 	Targets *Targets
 	// Reload reloads the config file, for POST /-/reload; nil without one.
 	Reload func() error
-	// Collectors are the optional collectors in use.
-	Collectors Collectors
 	// Gatherer has the exporter's own metrics: build info, Go, process.
 	Gatherer prometheus.Gatherer
 	// TelemetryPath is where metrics are served, such as /metrics.
@@ -41,10 +40,13 @@ type Options struct {
 	MaxRequests int
 	// Landing is the landing page's text; its links are added here.
 	Landing web.LandingConfig
+
+	errorLog *log.Logger // promhttp's, from Logger; set by New
 }
 
 // New returns the exporter's HTTP handler.
 func New(o Options) (http.Handler, error) {
+	o.errorLog = slog.NewLogLogger(o.Logger.Handler(), slog.LevelError)
 	mux := http.NewServeMux()
 	mux.Handle(o.TelemetryPath, limit(o.MaxRequests, &metricsHandler{o: o}))
 	mux.Handle("/probe", limit(o.MaxRequests, &probeHandler{o: o}))
@@ -131,7 +133,7 @@ func (o Options) serve(w http.ResponseWriter, r *http.Request, t *Target, own pr
 		gatherers = append(gatherers, reg)
 	}
 	promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
+		ErrorLog:      o.errorLog,
 		ErrorHandling: promhttp.ContinueOnError,
 		// A scrape is a few KiB (60 KiB with 500 feature flags), once a
 		// minute: gzip would save little and cost a quarter of the CPU.

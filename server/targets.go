@@ -28,7 +28,7 @@ type Collectors struct {
 
 // NewTarget builds the API client and the collector of a cluster.
 func NewTarget(c *config.Cluster, userAgent string, cs Collectors, logger *slog.Logger) (*Target, error) {
-	client, err := c.NewClient(userAgent)
+	client, err := c.NewClient(userAgent, logger.With("cluster", c.Name))
 	if err != nil {
 		return nil, err
 	}
