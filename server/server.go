@@ -48,8 +48,9 @@ type Options struct {
 func New(o Options) (http.Handler, error) {
 	o.errorLog = slog.NewLogLogger(o.Logger.Handler(), slog.LevelError)
 	mux := http.NewServeMux()
-	mux.Handle(o.TelemetryPath, limit(o.MaxRequests, &metricsHandler{o: o}))
-	mux.Handle("/probe", limit(o.MaxRequests, &probeHandler{o: o}))
+	limit := limiter(o.MaxRequests) // one bound for /metrics and /probe together
+	mux.Handle(o.TelemetryPath, limit(&metricsHandler{o: o}))
+	mux.Handle("/probe", limit(&probeHandler{o: o}))
 	mux.HandleFunc("/-/reload", o.reload)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
@@ -176,19 +177,22 @@ func ScrapeContext(r *http.Request, offset time.Duration) (context.Context, cont
 	return context.WithTimeout(r.Context(), timeout)
 }
 
-// limit answers 503 when max requests are already being served.
-func limit(max int, next http.Handler) http.Handler {
+// limiter returns a wrapper that answers 503 when max requests through
+// any handler it wraps are already being served; max 0 means no bound.
+func limiter(max int) func(http.Handler) http.Handler {
 	if max <= 0 {
-		return next
+		return func(next http.Handler) http.Handler { return next }
 	}
 	sem := make(chan struct{}, max)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case sem <- struct{}{}:
-			defer func() { <-sem }()
-			next.ServeHTTP(w, r)
-		default:
-			http.Error(w, fmt.Sprintf("Too many concurrent requests (--web.max-requests=%d)", max), http.StatusServiceUnavailable)
-		}
-	})
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+				next.ServeHTTP(w, r)
+			default:
+				http.Error(w, fmt.Sprintf("Too many concurrent requests (--web.max-requests=%d)", max), http.StatusServiceUnavailable)
+			}
+		})
+	}
 }
