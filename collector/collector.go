@@ -42,6 +42,10 @@ type Exporter struct {
 	lastSuccess map[string]time.Time
 	last        map[string]finished  // the last call of each endpoint
 	retryUntil  map[string]time.Time // when DataRobot allows the next call
+	built       struct {             // the metrics of the last license seen
+		license *datarobot.ClusterLicense
+		metrics []prometheus.Metric
+	}
 }
 
 // finished is a call that has ended.
@@ -261,7 +265,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 	e.collectCounters(ch)
 
 	if l, ok := results[EndpointClusterLicense].value.(*datarobot.ClusterLicense); ok && l != nil {
-		collectLicense(ch, l, e.now())
+		e.collectLicense(ch, l, e.now())
 	}
 	if v, ok := results[EndpointVersion].value.(*datarobot.Version); ok && v != nil {
 		ch <- prometheus.MustNewConstMetric(versionInfoDesc, prometheus.GaugeValue, 1,
@@ -288,11 +292,13 @@ func (e *Exporter) collectCounters(ch chan<- prometheus.Metric) {
 	}
 }
 
-// collectLicense emits the license metrics whose values are known.
-func collectLicense(ch chan<- prometheus.Metric, l *datarobot.ClusterLicense, now time.Time) {
+// licenseMetrics builds the license metrics whose values are known, but
+// for the days until expiry, which moves with the clock.
+func licenseMetrics(l *datarobot.ClusterLicense) []prometheus.Metric {
 	info := &l.LicenseInfo
+	out := make([]prometheus.Metric, 0, 12+len(info.FeatureFlags))
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
 	}
 	optional := func(d *prometheus.Desc, v *int64) {
 		if v != nil {
@@ -301,9 +307,7 @@ func collectLicense(ch chan<- prometheus.Metric, l *datarobot.ClusterLicense, no
 	}
 
 	// The client guarantees the expiry and the expired flag.
-	exp := info.ExpirationTimestamp.Time
-	gauge(expiryDesc, unixSeconds(exp))
-	gauge(daysUntilExpiryDesc, exp.Sub(now).Seconds()/86400)
+	gauge(expiryDesc, unixSeconds(info.ExpirationTimestamp.Time))
 	gauge(expiredDesc, boolValue(*info.Expired))
 
 	optional(concurrentWorkersDesc, info.ConcurrentWorkersCount)
@@ -324,6 +328,23 @@ func collectLicense(ch chan<- prometheus.Metric, l *datarobot.ClusterLicense, no
 		}
 		gauge(uploadInfoDesc, 1, u.UploaderUsername, u.UploaderUserID)
 	}
+	return out
+}
+
+// collectLicense emits the license metrics. Those of an unchanged license
+// (the client returns the same result for the same answer) are built once.
+func (e *Exporter) collectLicense(ch chan<- prometheus.Metric, l *datarobot.ClusterLicense, now time.Time) {
+	e.mu.Lock()
+	if e.built.license != l {
+		e.built.license, e.built.metrics = l, licenseMetrics(l)
+	}
+	metrics := e.built.metrics
+	e.mu.Unlock()
+	for _, m := range metrics {
+		ch <- m
+	}
+	days := l.LicenseInfo.ExpirationTimestamp.Time.Sub(now).Seconds() / 86400
+	ch <- prometheus.MustNewConstMetric(daysUntilExpiryDesc, prometheus.GaugeValue, days)
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -59,6 +60,16 @@ type Client struct {
 	timeout    time.Duration
 	maxBody    int64
 	redactedEP string
+
+	// The last answer of each GET of ClusterLicense and Version, and what
+	// it decoded to: an answer the same to the byte is not decoded again.
+	memoMu sync.Mutex
+	memo   map[string]memoEntry
+}
+
+type memoEntry struct {
+	body  []byte
+	value any
 }
 
 // NewClient checks the options and returns a Client.
@@ -78,6 +89,7 @@ func NewClient(o Options) (*Client, error) {
 		timeout:    o.Timeout,
 		maxBody:    o.MaxBodyBytes,
 		redactedEP: base.Redacted(),
+		memo:       map[string]memoEntry{},
 	}
 	if c.http == nil {
 		c.http = http.DefaultClient
@@ -118,14 +130,37 @@ func NormalizeEndpoint(endpoint string) (*url.URL, error) {
 	return u, nil
 }
 
-// ClusterLicense calls GET clusterLicense/.
+// ClusterLicense calls GET clusterLicense/. The result may be shared with
+// other calls: do not change it.
 func (c *Client) ClusterLicense(ctx context.Context) (*ClusterLicense, error) {
-	return call(c, ctx, "clusterLicense/", DecodeClusterLicense)
+	return memoCall(c, ctx, "clusterLicense/", DecodeClusterLicense)
 }
 
-// Version calls GET version/.
+// Version calls GET version/. The result may be shared with other calls:
+// do not change it.
 func (c *Client) Version(ctx context.Context) (*Version, error) {
-	return call(c, ctx, "version/", DecodeVersion)
+	return memoCall(c, ctx, "version/", DecodeVersion)
+}
+
+// memoCall is call for answers that rarely change: the call is made every
+// time, but an answer the same to the byte as the last one is not decoded
+// again; its earlier result is returned.
+func memoCall[T any](c *Client, ctx context.Context, ep string, decode func([]byte) (*T, error)) (*T, error) {
+	return call(c, ctx, ep, func(body []byte) (*T, error) {
+		c.memoMu.Lock()
+		m, ok := c.memo[ep]
+		c.memoMu.Unlock()
+		if ok && bytes.Equal(m.body, body) {
+			return m.value.(*T), nil
+		}
+		v, err := decode(body)
+		if err == nil {
+			c.memoMu.Lock()
+			c.memo[ep] = memoEntry{body: body, value: v}
+			c.memoMu.Unlock()
+		}
+		return v, err
+	})
 }
 
 // ValidateLicense calls POST clusterLicenseValidation/ with a license key:

@@ -304,3 +304,26 @@ func TestHugeBodyRefused(t *testing.T) {
 		t.Errorf("allocated %d MiB reading a 1 GiB answer", grew>>20)
 	}
 }
+
+// TestUnchangedAnswerNotDecodedAgain: the same answer gives the same
+// result, without decoding; a changed answer is decoded afresh.
+func TestUnchangedAnswerNotDecodedAgain(t *testing.T) {
+	s, ts := newFake(t)
+	c := newClient(t, ts.URL)
+	a, err := c.ClusterLicense(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.ClusterLicense(context.Background())
+	if err != nil || a != b {
+		t.Errorf("same answer: %p and %p, %v", a, b, err)
+	}
+	s.SetLicense(fakeapi.ExampleLicense(time.Now().Add(99*24*time.Hour), 7))
+	d, err := c.ClusterLicense(context.Background())
+	if err != nil || d == a || len(d.LicenseInfo.FeatureFlags) != 7 {
+		t.Errorf("changed answer: %p (%d flags), %v", d, len(d.LicenseInfo.FeatureFlags), err)
+	}
+	if s.Calls(fakeapi.LicensePath) != 3 {
+		t.Errorf("%d calls, want 3: every call still reaches the API", s.Calls(fakeapi.LicensePath))
+	}
+}
