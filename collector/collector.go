@@ -42,9 +42,10 @@ type Exporter struct {
 	lastSuccess map[string]time.Time
 	last        map[string]finished  // the last call of each endpoint
 	retryUntil  map[string]time.Time // when DataRobot allows the next call
-	built       struct {             // the metrics of the last license seen
-		license *datarobot.ClusterLicense
-		metrics []prometheus.Metric
+	built       struct {             // metrics kept until what they show changes
+		license  *datarobot.ClusterLicense // the last license seen, and
+		metrics  []prometheus.Metric       // its metrics
+		counters []prometheus.Metric       // the error counters; nil when a count moved
 	}
 }
 
@@ -188,6 +189,7 @@ func (e *Exporter) answerWithoutCall(endpoint string) (outcome, bool) {
 	defer e.mu.Unlock()
 	if until := e.retryUntil[endpoint]; now.Before(until) {
 		e.errors[endpoint][datarobot.ReasonRateLimited]++
+		e.built.counters = nil
 		e.logger.Debug("DataRobot API not called: it asked to wait (Retry-After)", "endpoint", endpoint, "until", until)
 		return outcome{err: &datarobot.Error{
 			Reason:   datarobot.ReasonRateLimited,
@@ -209,6 +211,7 @@ func (e *Exporter) record(endpoint string, o outcome, end time.Time) {
 		e.lastSuccess[endpoint] = end
 	} else {
 		e.errors[endpoint][datarobot.ReasonOf(o.err)]++
+		e.built.counters = nil
 		var de *datarobot.Error
 		if errors.As(o.err, &de) && de.RetryAfter > 0 {
 			e.retryUntil[endpoint] = end.Add(min(de.RetryAfter, MaxRetryAfter))
@@ -238,18 +241,19 @@ func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 
 func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 	e := s.e
-	results := make(map[string]outcome, len(e.endpoints))
-	var mu sync.Mutex
+	// All calls at once: each in its own goroutine but the last, made here.
+	outcomes := make([]outcome, len(e.endpoints))
 	var wg sync.WaitGroup
-	for _, ep := range e.endpoints {
-		wg.Go(func() {
-			o := e.call(s.ctx, ep)
-			mu.Lock()
-			results[ep] = o
-			mu.Unlock()
-		})
+	last := len(e.endpoints) - 1
+	for i, ep := range e.endpoints[:last] {
+		wg.Go(func() { outcomes[i] = e.call(s.ctx, ep) })
 	}
+	outcomes[last] = e.call(s.ctx, e.endpoints[last])
 	wg.Wait()
+	results := make(map[string]outcome, len(e.endpoints))
+	for i, ep := range e.endpoints {
+		results[ep] = outcomes[i]
+	}
 
 	up := 1.0
 	for _, ep := range e.endpoints {
@@ -281,11 +285,18 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 func (e *Exporter) collectCounters(ch chan<- prometheus.Metric) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, ep := range e.endpoints {
-		for _, r := range datarobot.Reasons {
-			ch <- prometheus.MustNewConstMetric(scrapeErrorsDesc, prometheus.CounterValue,
-				float64(e.errors[ep][r]), ep, string(r))
+	if e.built.counters == nil {
+		for _, ep := range e.endpoints {
+			for _, r := range datarobot.Reasons {
+				e.built.counters = append(e.built.counters, prometheus.MustNewConstMetric(scrapeErrorsDesc,
+					prometheus.CounterValue, float64(e.errors[ep][r]), ep, string(r)))
+			}
 		}
+	}
+	for _, m := range e.built.counters {
+		ch <- m
+	}
+	for _, ep := range e.endpoints {
 		if t, ok := e.lastSuccess[ep]; ok {
 			ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, unixSeconds(t), ep)
 		}
