@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -43,6 +44,7 @@ type settings struct {
 	timeoutOffset time.Duration
 	configFile    string
 	configCheck   bool
+	gomaxprocs    int
 	cluster       config.Flags
 	log           promslog.Config
 	collectors    server.Collectors
@@ -73,6 +75,8 @@ func newApp(s *settings) *kingpin.Application {
 		Default("500ms").DurationVar(&s.timeoutOffset)
 	app.Flag("datarobot.ca-file", "CA certificate file to verify the DataRobot server with.").StringVar(&s.cluster.CAFile)
 	app.Flag("datarobot.insecure-skip-verify", "Do not verify the DataRobot server's TLS certificate.").BoolVar(&s.cluster.InsecureSkipVerify)
+	app.Flag("runtime.gomaxprocs", "The target number of CPUs Go will run on (GOMAXPROCS).").
+		Envar("GOMAXPROCS").Default("1").IntVar(&s.gomaxprocs)
 	app.Flag("collector.deployments", "Count the deployments the token can see (GET deployments), against the license's limit.").
 		Default("false").BoolVar(&s.collectors.Deployments)
 	flag.AddFlags(app, &s.log)
@@ -146,6 +150,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	logger.Info("Starting "+name, "version", version.Info(), "build_context", version.BuildContext())
+	if s.gomaxprocs > 0 {
+		runtime.GOMAXPROCS(s.gomaxprocs)
+	}
+	logger.Debug("Go runtime", "GOMAXPROCS", runtime.GOMAXPROCS(0))
 	if cluster != nil {
 		if opts.Default, err = server.NewTarget(cluster, userAgent, s.collectors, logger); err != nil {
 			return fail(err)
