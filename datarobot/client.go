@@ -206,7 +206,7 @@ func callWith[T any](c *Client, ctx context.Context, method, ep string, reqBody 
 	}
 	v, err := decode(body)
 	if err != nil {
-		return nil, &Error{Reason: ReasonBadResponse, Endpoint: ep, StatusCode: http.StatusOK, Message: redactAll(err.Error(), token, secrets)}
+		return nil, &Error{Reason: ReasonBadResponse, Method: method, Endpoint: ep, StatusCode: http.StatusOK, Message: redactAll(err.Error(), token, secrets)}
 	}
 	return v, nil
 }
@@ -240,7 +240,7 @@ func DecodeVersion(body []byte) (*Version, error) {
 func (c *Client) do(ctx context.Context, method, ep string, reqBody []byte, secrets []string) ([]byte, string, error) {
 	token := ""
 	fail := func(r Reason, code int, msg string) error {
-		return &Error{Reason: r, Endpoint: ep, StatusCode: code, Message: redactAll(msg, token, secrets)}
+		return &Error{Reason: r, Method: method, Endpoint: ep, StatusCode: code, Message: redactAll(msg, token, secrets)}
 	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -289,6 +289,7 @@ func (c *Client) do(ctx context.Context, method, ep string, reqBody []byte, secr
 		retry := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		e := &Error{
 			Reason:     statusReason(resp.StatusCode, retry),
+			Method:     method,
 			Endpoint:   ep,
 			StatusCode: resp.StatusCode,
 			Message:    redactAll(upstreamMessage(body), token, secrets),

@@ -65,7 +65,8 @@ func TestValidateLicense(t *testing.T) {
 		t.Fatalf("%+v, %v", l, err)
 	}
 	_, err = c.ValidateLicense(context.Background(), "BAD-KEY-9876543210")
-	if !datarobot.IsInvalidLicense(err) || !strings.Contains(err.Error(), "License is invalid or has expired.") {
+	if !datarobot.IsInvalidLicense(err) || !strings.HasPrefix(err.Error(), "POST clusterLicenseValidation/: ") ||
+		!strings.Contains(err.Error(), "License is invalid or has expired.") {
 		t.Errorf("bad key: %v", err)
 	}
 	if s.Puts() != 0 {

@@ -41,6 +41,7 @@ const maxMessageLen = 200
 // Error is every error the client returns.
 type Error struct {
 	Reason     Reason
+	Method     string        // GET when empty
 	Endpoint   string        // the API path called, such as "clusterLicense/"
 	StatusCode int           // 0 when no HTTP answer arrived
 	Message    string        // the upstream's own words, or what went wrong locally; never the token
@@ -49,7 +50,11 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s: %s", e.Endpoint, e.Reason)
+	method := e.Method
+	if method == "" {
+		method = "GET"
+	}
+	fmt.Fprintf(&b, "%s %s: %s", method, e.Endpoint, e.Reason)
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
 	}
