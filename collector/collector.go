@@ -108,7 +108,7 @@ const deadlineGrace = 100 * time.Millisecond
 // outcome is the result of one API call, shared by the scrapes that wait
 // for it.
 type outcome struct {
-	value    any // *datarobot.ClusterLicense or *datarobot.Version
+	value    any // *datarobot.ClusterLicense, *datarobot.Version, or int64 deployments
 	err      error
 	duration time.Duration
 }
