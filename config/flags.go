@@ -25,10 +25,6 @@ type Flags struct {
 	InsecureSkipVerify bool
 }
 
-// Given reports whether the flags or the environment name a cluster, or
-// part of one.
-func (f Flags) Given() bool { return f.URL != "" || f.TokenFile != "" || f.EnvToken != "" }
-
 // Cluster checks the flags and returns the cluster they name. Each error
 // is one line that names the flag to fix.
 func (f Flags) Cluster() (*Cluster, error) {

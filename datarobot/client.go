@@ -172,7 +172,8 @@ func (c *Client) ValidateLicense(ctx context.Context, key string) (*LicenseInfo,
 	if err != nil {
 		return nil, err
 	}
-	l, err := callWith(c, ctx, http.MethodPost, "clusterLicenseValidation/", body, []string{key}, DecodeClusterLicenseValidation)
+	// The answer is a licenseInfo, as clusterLicense's, without uploadInfo.
+	l, err := callWith(c, ctx, http.MethodPost, "clusterLicenseValidation/", body, []string{key}, DecodeClusterLicense)
 	if err != nil {
 		return nil, err
 	}
@@ -184,12 +185,6 @@ func (c *Client) ValidateLicense(ctx context.Context, key string) (*LicenseInfo,
 func IsInvalidLicense(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.StatusCode == http.StatusUnprocessableEntity
-}
-
-// DecodeClusterLicenseValidation decodes an answer of
-// clusterLicenseValidation: a licenseInfo, without uploadInfo.
-func DecodeClusterLicenseValidation(body []byte) (*ClusterLicense, error) {
-	return DecodeClusterLicense(body)
 }
 
 // call GETs ep and decodes the answer; a decoding error is a bad_response.
@@ -369,18 +364,19 @@ func redactAll(s, token string, secrets []string) string {
 
 // validate checks what the exporter cannot do without.
 func (l *ClusterLicense) validate() error {
-	switch {
-	case l.LicenseInfo.ExpirationTimestamp.Raw == "":
+	exp := l.LicenseInfo.ExpirationTimestamp
+	if exp.Raw == "" {
 		return errors.New("licenseInfo.expirationTimestamp is missing")
-	case !l.LicenseInfo.ExpirationTimestamp.Valid:
-		return fmt.Errorf("licenseInfo.expirationTimestamp: %v", mustErr(ParseTimestamp(l.LicenseInfo.ExpirationTimestamp.Raw)))
-	case l.LicenseInfo.Expired == nil:
+	}
+	if !exp.Valid {
+		_, err := ParseTimestamp(exp.Raw)
+		return fmt.Errorf("licenseInfo.expirationTimestamp: %v", err)
+	}
+	if l.LicenseInfo.Expired == nil {
 		return errors.New("licenseInfo.expired is missing")
 	}
 	return nil
 }
-
-func mustErr(_ time.Time, err error) error { return err }
 
 // versionWire keeps the fields optional while decoding, to say which is
 // missing.

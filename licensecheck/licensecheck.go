@@ -8,8 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -102,19 +103,14 @@ func Compare(endpoint string, installed, next *datarobot.LicenseInfo) *Report {
 		r.Limits = append(r.Limits, l)
 	}
 
-	keys := map[string]bool{}
-	for k := range installed.FeatureFlags {
-		keys[k] = true
-	}
+	keys := slices.Sorted(maps.Keys(installed.FeatureFlags))
 	for k := range next.FeatureFlags {
-		keys[k] = true
+		if _, ok := installed.FeatureFlags[k]; !ok {
+			keys = append(keys, k)
+		}
 	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
+	slices.Sort(keys)
+	for _, k := range keys {
 		old, now := installed.FeatureFlags[k], next.FeatureFlags[k]
 		f := Flag{Flag: k, UILabel: now.UILabel, Installed: old.Value, New: now.Value, Change: Unchanged}
 		if f.UILabel == "" {

@@ -2,8 +2,9 @@ package server
 
 import (
 	"log/slog"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -70,12 +71,7 @@ func (ts *Targets) Get(name string) *Target {
 func (ts *Targets) Names() []string {
 	ts.mu.RLock()
 	defer ts.mu.RUnlock()
-	names := make([]string, 0, len(ts.byName))
-	for n := range ts.byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(ts.byName))
 }
 
 // build makes the targets of cfg, keeping the existing target (and so its
