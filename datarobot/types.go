@@ -79,7 +79,7 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("timestamp must be a string, got %.40s", b)
+		return fmt.Errorf("timestamp must be a string, got %.40q", b)
 	}
 	t.Raw = s
 	if tm, err := ParseTimestamp(s); err == nil {
