@@ -133,7 +133,13 @@ func (o Options) serve(w http.ResponseWriter, r *http.Request, t *Target, own pr
 		t.register(reg, t.Exporter.Collector(ctx))
 		gatherers = append(gatherers, reg)
 	}
-	promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
+	// Gatherers checks every metric again as it merges; one gatherer
+	// (always so for /probe) needs no merge.
+	var g prometheus.Gatherer = gatherers
+	if len(gatherers) == 1 {
+		g = gatherers[0]
+	}
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		ErrorLog:      o.errorLog,
 		ErrorHandling: promhttp.ContinueOnError,
 		// A scrape is a few KiB (60 KiB with 500 feature flags), once a
