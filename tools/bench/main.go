@@ -4,6 +4,12 @@
 // a direct call to the API, the exporter's CPU time per 1,000 scrapes, its
 // RSS after 1,000 and 10,000 scrapes, and the upstream calls per scrape, and
 // checks them against the project's goals. Run it with `make bench`.
+//
+// Beside the exporter it runs a floor: a Go proxy, in its own process with
+// the exporter's GOMAXPROCS, that makes the same two API calls per request
+// and passes the license answer through untouched. No exporter that calls
+// the API on each scrape can be faster than that, so its figures say how
+// much of a scrape is the exporter's own work.
 package main
 
 import (
@@ -52,7 +58,13 @@ func main() {
 		}
 	}()
 	scrapes := flag.Int("scrapes", 10000, "scrapes in the soak phase (RSS is read after 1,000 and after this many)")
+	floorAddr := flag.String("floor.listen", "", "serve as the floor proxy on this address, for the API at -floor.api (the benchmark starts it)")
+	floorAPI := flag.String("floor.api", "", "the API the floor proxy calls")
 	flag.Parse()
+	if *floorAddr != "" {
+		check(serveFloor(*floorAddr, *floorAPI))
+		return
+	}
 	dir, err := os.MkdirTemp("", "drle-bench")
 	check(err)
 	defer func() { _ = os.RemoveAll(dir) }()
@@ -112,21 +124,35 @@ func runCase(bin, dir string, flags, soak int) []goal {
 	scrape := func() { fetch(client, metricsURL, false) }
 	probe := func() { fetch(client, probeURL, false) }
 
+	floorAddr := fmt.Sprintf("127.0.0.1:%d", freePort())
+	self, err := os.Executable()
+	check(err)
+	floorCmd := exec.Command(self, "-floor.listen="+floorAddr, "-floor.api="+api.URL)
+	floorCmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	floorCmd.Stderr = os.Stderr
+	check(floorCmd.Start())
+	defer func() { _ = floorCmd.Process.Kill(); _ = floorCmd.Wait() }()
+	floorURL := "http://" + floorAddr + "/"
+	waitHealthy(floorURL)
+	floor := func() { fetch(client, floorURL, false) }
+
 	// Warm up, then time direct calls, scrapes and probes in turn, so that
 	// all three see the same machine.
 	for range 200 {
 		direct()
 		scrape()
 		probe()
+		floor()
 	}
 	const n = 1000
-	var dT, sT, pT []time.Duration
+	var dT, sT, pT, fT []time.Duration
 	for range n {
 		dT = append(dT, timed(direct))
 		sT = append(sT, timed(scrape))
 		pT = append(pT, timed(probe))
+		fT = append(fT, timed(floor))
 	}
-	dMed, sMed, pMed := median(dT), median(sT), median(pT)
+	dMed, sMed, pMed, fMed := median(dT), median(sT), median(pT), median(fT)
 
 	// CPU and upstream calls over 1,000 scrapes of /metrics, then of /probe.
 	cpu0 := cpuSeconds(pid)
@@ -141,11 +167,17 @@ func runCase(bin, dir string, flags, soak int) []goal {
 		probe()
 	}
 	probeCPUPer1000 := cpuSeconds(pid) - cpu0
-	rss1000 := rssMB(pid)
+	cpu0 = cpuSeconds(floorCmd.Process.Pid)
+	for range n {
+		floor()
+	}
+	floorCPUPer1000 := cpuSeconds(floorCmd.Process.Pid) - cpu0
+	rss1000 := memMB(pid, "VmRSS")
 	for range soak - n {
 		scrape()
 	}
-	rssSoak := rssMB(pid)
+	rssSoak := memMB(pid, "VmRSS")
+	anonSoak, fileSoak := memMB(pid, "RssAnon"), memMB(pid, "RssFile")
 
 	// 50 concurrent scrapes during one slow upstream call.
 	fake.SetDelay(300 * time.Millisecond)
@@ -160,13 +192,16 @@ func runCase(bin, dir string, flags, soak int) []goal {
 
 	fmt.Printf("== %d feature flags (license answer %d bytes)\n", flags, len(fakeapi.ExampleLicense(time.Now(), flags).JSON()))
 	fmt.Printf("  direct call to the API, median        %9.3f ms\n", ms(dMed))
-	fmt.Printf("  scrape of /metrics, median            %9.3f ms  (%.2fx the direct call)\n", ms(sMed), float64(sMed)/float64(dMed))
-	fmt.Printf("  scrape of /probe, median              %9.3f ms  (%.2fx the direct call)\n", ms(pMed), float64(pMed)/float64(dMed))
+	fmt.Printf("  scrape of /metrics, median            %9.3f ms  (%.2fx the direct call, %.2fx the floor)\n", ms(sMed), float64(sMed)/float64(dMed), float64(sMed)/float64(fMed))
+	fmt.Printf("  scrape of /probe, median              %9.3f ms  (%.2fx the direct call, %.2fx the floor)\n", ms(pMed), float64(pMed)/float64(dMed), float64(pMed)/float64(fMed))
+	fmt.Printf("  floor: proxy making the same calls    %9.3f ms  (%.2fx the direct call)\n", ms(fMed), float64(fMed)/float64(dMed))
 	fmt.Printf("  exporter CPU per 1,000 scrapes        %9.3f s   (%.3f ms per scrape of /metrics)\n", cpuPer1000, cpuPer1000)
 	fmt.Printf("  exporter CPU per 1,000 probes         %9.3f s   (%.3f ms per scrape of /probe)\n", probeCPUPer1000, probeCPUPer1000)
+	fmt.Printf("  floor proxy CPU per 1,000 requests    %9.3f s\n", floorCPUPer1000)
 	fmt.Printf("  upstream calls per scrape             %9.2f     (both endpoints)\n", callsPerScrape)
 	fmt.Printf("  RSS after 1,000 scrapes               %9.1f MB\n", rss1000)
 	fmt.Printf("  RSS after %d scrapes               %9.1f MB  (%+.1f MB)\n", soak, rssSoak, rssSoak-rss1000)
+	fmt.Printf("    of which the binary's file pages    %9.1f MB, anonymous (heap, stacks, runtime) %.1f MB\n", fileSoak, anonSoak)
 	fmt.Printf("  50 concurrent scrapes, one slow call  %9d calls to clusterLicense\n", concurrentCalls)
 
 	maxRatio, maxCPU := 2.0, 0.5
@@ -184,6 +219,35 @@ func runCase(bin, dir string, flags, soak int) []goal {
 		{tag + "upstream calls per scrape", callsPerScrape, 2, "calls"},
 		{tag + "calls for 50 concurrent scrapes", float64(concurrentCalls), 1, "calls"},
 	}
+}
+
+// serveFloor serves the floor proxy: each request makes the exporter's two
+// API calls at once and answers with the license body as it came.
+func serveFloor(addr, api string) error {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	get := func(path string) ([]byte, error) {
+		req, _ := http.NewRequest(http.MethodGet, api+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		return io.ReadAll(resp.Body)
+	}
+	return http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		var version []byte
+		var verr error
+		done := make(chan struct{})
+		go func() { version, verr = get(fakeapi.VersionPath); close(done) }()
+		license, err := get(fakeapi.LicensePath)
+		<-done
+		if err != nil || verr != nil || len(version) == 0 {
+			http.Error(w, fmt.Sprint(err, verr), http.StatusBadGateway)
+			return
+		}
+		_, _ = w.Write(license)
+	}))
 }
 
 func fetch(c *http.Client, url string, direct bool) {
@@ -225,17 +289,18 @@ func cpuSeconds(pid int) float64 {
 	return (utime + stime) / 100 // USER_HZ
 }
 
-// rssMB reads a process's resident set size from /proc.
-func rssMB(pid int) float64 {
+// memMB reads one of a process's memory figures (VmRSS, RssAnon, RssFile)
+// from /proc.
+func memMB(pid int, field string) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	check(err)
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			return kb / 1024
 		}
 	}
-	check(fmt.Errorf("no VmRSS"))
+	check(fmt.Errorf("no %s in /proc/%d/status", field, pid))
 	return 0
 }
 
