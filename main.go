@@ -40,6 +40,7 @@ type settings struct {
 	web           *web.FlagConfig
 	telemetryPath string
 	maxRequests   int
+	noOwnMetrics  bool
 	timeoutOffset time.Duration
 	configFile    string
 	configCheck   bool
@@ -61,6 +62,8 @@ func newApp(s *settings) *kingpin.Application {
 	s.web = kingpinflag.AddFlags(app, ":9918")
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.telemetryPath)
 	app.Flag("web.max-requests", "Maximum number of scrapes served at once; 0 means no limit.").Default("40").IntVar(&s.maxRequests)
+	app.Flag("web.disable-exporter-metrics", "Leave the exporter's own Go and process metrics (go_*, process_*) out of /metrics.").
+		BoolVar(&s.noOwnMetrics)
 	app.Flag("config.file", "YAML file of DataRobot clusters, served on /probe?target=NAME.").StringVar(&s.configFile)
 	app.Flag("config.check", "Check the config file, print it with tokens hidden, and exit.").BoolVar(&s.configCheck)
 	s.cluster.EnvToken = os.Getenv("DATAROBOT_API_TOKEN")
@@ -88,6 +91,19 @@ func newApp(s *settings) *kingpin.Application {
 	s.checkCmd.Flag("output", "text or json.").Default("text").EnumVar(&s.output, "text", "json")
 	s.checkCmd.Flag("target", "The cluster of --config.file to check against; without it, the cluster of the --datarobot.* flags.").StringVar(&s.target)
 	return app
+}
+
+// ownRegistry holds the exporter's metrics about itself, served on
+// /metrics: its build info and, unless left out, its Go runtime and process
+// metrics (the process collector reads /proc and is most of a scrape's CPU
+// with few feature flags).
+func ownRegistry(noGoProcess bool) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(versioncollector.NewCollector(name))
+	if !noGoProcess {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	return reg
 }
 
 // run runs the exporter and returns its exit code.
@@ -130,12 +146,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		versioncollector.NewCollector(name),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
+	reg := ownRegistry(s.noOwnMetrics)
 	opts := server.Options{
 		Logger:        logger,
 		Gatherer:      reg,

@@ -132,3 +132,23 @@ func TestDRConfigFallback(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, want %q", code, stderr.String(), want)
 	}
 }
+
+func TestOwnRegistry(t *testing.T) {
+	for _, leaveOut := range []bool{false, true} {
+		mfs, err := ownRegistry(leaveOut).Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefixes := map[string]int{}
+		for _, mf := range mfs {
+			prefix, _, _ := strings.Cut(mf.GetName(), "_")
+			prefixes[prefix]++
+		}
+		if prefixes["datarobot"] != 1 { // datarobot_license_exporter_build_info
+			t.Errorf("leave out %v: want the build info, got %v", leaveOut, prefixes)
+		}
+		if got := prefixes["go"] > 0 && prefixes["process"] > 0; got == leaveOut {
+			t.Errorf("leave out %v: go_* and process_* metrics present: %v, want %v (%v)", leaveOut, got, !leaveOut, prefixes)
+		}
+	}
+}
