@@ -104,17 +104,20 @@ func runCase(bin, dir string, flags, soak int) []goal {
 	cfg := filepath.Join(dir, "config.yml")
 	check(os.WriteFile(cfg, []byte(fmt.Sprintf("clusters:\n  - name: bench\n    url: %s\n    token: %s\n", api.URL, token)), 0o600))
 
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort())
 	// --web.max-requests=0: the default of 40 would answer 503 to some of
 	// the 50 concurrent scrapes below.
-	cmd := exec.Command(bin, "--datarobot.url="+api.URL, "--config.file="+cfg, "--web.listen-address="+addr,
-		"--log.level=warn", "--web.max-requests=0")
-	cmd.Env = append(os.Environ(), "DATAROBOT_API_TOKEN="+token)
-	cmd.Stderr = os.Stderr
-	check(cmd.Start())
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	pid := cmd.Process.Pid
-	waitHealthy("http://" + addr + "/-/healthy")
+	exporter := func(extra ...string) (pid int, addr string, stop func()) {
+		addr = fmt.Sprintf("127.0.0.1:%d", freePort())
+		pid, stop = startProc([]string{"DATAROBOT_API_TOKEN=" + token}, append([]string{bin,
+			"--datarobot.url=" + api.URL, "--config.file=" + cfg, "--web.listen-address=" + addr,
+			"--log.level=warn", "--web.max-requests=0"}, extra...)...)
+		waitHealthy("http://" + addr + "/-/healthy")
+		return pid, addr, stop
+	}
+	pid, addr, stop := exporter()
+	defer stop()
+	leanPID, leanAddr, stopLean := exporter("--web.disable-exporter-metrics")
+	defer stopLean()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	metricsURL := "http://" + addr + "/metrics"
@@ -123,36 +126,37 @@ func runCase(bin, dir string, flags, soak int) []goal {
 	direct := func() { fetch(client, directURL, true) }
 	scrape := func() { fetch(client, metricsURL, false) }
 	probe := func() { fetch(client, probeURL, false) }
+	leanURL := "http://" + leanAddr + "/metrics"
+	lean := func() { fetch(client, leanURL, false) }
 
 	floorAddr := fmt.Sprintf("127.0.0.1:%d", freePort())
 	self, err := os.Executable()
 	check(err)
-	floorCmd := exec.Command(self, "-floor.listen="+floorAddr, "-floor.api="+api.URL)
-	floorCmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-	floorCmd.Stderr = os.Stderr
-	check(floorCmd.Start())
-	defer func() { _ = floorCmd.Process.Kill(); _ = floorCmd.Wait() }()
+	floorPID, stopFloor := startProc([]string{"GOMAXPROCS=1"}, self, "-floor.listen="+floorAddr, "-floor.api="+api.URL)
+	defer stopFloor()
 	floorURL := "http://" + floorAddr + "/"
 	waitHealthy(floorURL)
 	floor := func() { fetch(client, floorURL, false) }
 
-	// Warm up, then time direct calls, scrapes and probes in turn, so that
-	// all three see the same machine.
+	// Warm up, then time each kind of request in turn, so that all see the
+	// same machine.
 	for range 200 {
 		direct()
 		scrape()
 		probe()
+		lean()
 		floor()
 	}
 	const n = 1000
-	var dT, sT, pT, fT []time.Duration
+	var dT, sT, pT, lT, fT []time.Duration
 	for range n {
 		dT = append(dT, timed(direct))
 		sT = append(sT, timed(scrape))
 		pT = append(pT, timed(probe))
+		lT = append(lT, timed(lean))
 		fT = append(fT, timed(floor))
 	}
-	dMed, sMed, pMed, fMed := median(dT), median(sT), median(pT), median(fT)
+	dMed, sMed, pMed, lMed, fMed := median(dT), median(sT), median(pT), median(lT), median(fT)
 
 	// CPU and upstream calls over 1,000 scrapes of /metrics, then of /probe.
 	cpu0 := cpuSeconds(pid)
@@ -167,11 +171,16 @@ func runCase(bin, dir string, flags, soak int) []goal {
 		probe()
 	}
 	probeCPUPer1000 := cpuSeconds(pid) - cpu0
-	cpu0 = cpuSeconds(floorCmd.Process.Pid)
+	cpu0 = cpuSeconds(leanPID)
+	for range n {
+		lean()
+	}
+	leanCPUPer1000 := cpuSeconds(leanPID) - cpu0
+	cpu0 = cpuSeconds(floorPID)
 	for range n {
 		floor()
 	}
-	floorCPUPer1000 := cpuSeconds(floorCmd.Process.Pid) - cpu0
+	floorCPUPer1000 := cpuSeconds(floorPID) - cpu0
 	rss1000 := memMB(pid, "VmRSS")
 	for range soak - n {
 		scrape()
@@ -194,8 +203,10 @@ func runCase(bin, dir string, flags, soak int) []goal {
 	fmt.Printf("  direct call to the API, median        %9.3f ms\n", ms(dMed))
 	fmt.Printf("  scrape of /metrics, median            %9.3f ms  (%.2fx the direct call, %.2fx the floor)\n", ms(sMed), float64(sMed)/float64(dMed), float64(sMed)/float64(fMed))
 	fmt.Printf("  scrape of /probe, median              %9.3f ms  (%.2fx the direct call, %.2fx the floor)\n", ms(pMed), float64(pMed)/float64(dMed), float64(pMed)/float64(fMed))
+	fmt.Printf("  /metrics, --web.disable-exporter-metrics %6.3f ms  (%.2fx the direct call, %.2fx the floor)\n", ms(lMed), float64(lMed)/float64(dMed), float64(lMed)/float64(fMed))
 	fmt.Printf("  floor: proxy making the same calls    %9.3f ms  (%.2fx the direct call)\n", ms(fMed), float64(fMed)/float64(dMed))
 	fmt.Printf("  exporter CPU per 1,000 scrapes        %9.3f s   (%.3f ms per scrape of /metrics)\n", cpuPer1000, cpuPer1000)
+	fmt.Printf("  the same, --web.disable-exporter-metrics %6.3f s   (%.3f ms per scrape of /metrics)\n", leanCPUPer1000, leanCPUPer1000)
 	fmt.Printf("  exporter CPU per 1,000 probes         %9.3f s   (%.3f ms per scrape of /probe)\n", probeCPUPer1000, probeCPUPer1000)
 	fmt.Printf("  floor proxy CPU per 1,000 requests    %9.3f s\n", floorCPUPer1000)
 	fmt.Printf("  upstream calls per scrape             %9.2f     (both endpoints)\n", callsPerScrape)
@@ -219,6 +230,16 @@ func runCase(bin, dir string, flags, soak int) []goal {
 		{tag + "upstream calls per scrape", callsPerScrape, 2, "calls"},
 		{tag + "calls for 50 concurrent scrapes", float64(concurrentCalls), 1, "calls"},
 	}
+}
+
+// startProc starts a program with env added to the environment, and
+// returns its PID and a function that stops it.
+func startProc(env []string, args ...string) (pid int, stop func()) {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	return cmd.Process.Pid, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 }
 
 // serveFloor serves the floor proxy: each request makes the exporter's two
