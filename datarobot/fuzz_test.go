@@ -105,6 +105,9 @@ func FuzzDecodeVersion(f *testing.F) {
 		if err != nil && v != nil {
 			t.Error("a version and an error")
 		}
+		if err != nil && strings.ContainsAny(err.Error(), "\n\r") {
+			t.Errorf("error is more than one line: %q", err)
+		}
 	})
 }
 
