@@ -37,17 +37,17 @@ func main() {
 
 // settings are what the command line says.
 type settings struct {
-	web           *web.FlagConfig
-	telemetryPath string
-	maxRequests   int
-	noOwnMetrics  bool
-	timeoutOffset time.Duration
-	configFile    string
-	configCheck   bool
-	gomaxprocs    int
-	cluster       config.Flags
-	log           promslog.Config
-	collectors    server.Collectors
+	web               *web.FlagConfig
+	telemetryPath     string
+	maxRequests       int
+	disableOwnMetrics bool
+	timeoutOffset     time.Duration
+	configFile        string
+	configCheck       bool
+	gomaxprocs        int
+	cluster           config.Flags
+	log               promslog.Config
+	collectors        server.Collectors
 
 	// check-license
 	checkCmd    *kingpin.CmdClause
@@ -63,7 +63,7 @@ func newApp(s *settings) *kingpin.Application {
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.telemetryPath)
 	app.Flag("web.max-requests", "Maximum number of scrapes served at once; 0 means no limit.").Default("40").IntVar(&s.maxRequests)
 	app.Flag("web.disable-exporter-metrics", "Leave the exporter's own Go and process metrics (go_*, process_*) out of /metrics.").
-		BoolVar(&s.noOwnMetrics)
+		BoolVar(&s.disableOwnMetrics)
 	app.Flag("config.file", "YAML file of DataRobot clusters, served on /probe?target=NAME.").StringVar(&s.configFile)
 	app.Flag("config.check", "Check the config file, print it with tokens hidden, and exit.").BoolVar(&s.configCheck)
 	s.cluster.EnvToken = os.Getenv("DATAROBOT_API_TOKEN")
@@ -97,10 +97,10 @@ func newApp(s *settings) *kingpin.Application {
 // /metrics: its build info and, unless left out, its Go runtime and process
 // metrics (the process collector reads /proc and is most of a scrape's CPU
 // with few feature flags).
-func ownRegistry(noGoProcess bool) *prometheus.Registry {
+func ownRegistry(disableGoProcess bool) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector(name))
-	if !noGoProcess {
+	if !disableGoProcess {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	return reg
@@ -146,7 +146,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 
-	reg := ownRegistry(s.noOwnMetrics)
+	reg := ownRegistry(s.disableOwnMetrics)
 	opts := server.Options{
 		Logger:        logger,
 		Gatherer:      reg,

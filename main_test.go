@@ -147,8 +147,10 @@ func TestOwnRegistry(t *testing.T) {
 		if prefixes["datarobot"] != 1 { // datarobot_license_exporter_build_info
 			t.Errorf("leave out %v: want the build info, got %v", leaveOut, prefixes)
 		}
-		if got := prefixes["go"] > 0 && prefixes["process"] > 0; got == leaveOut {
-			t.Errorf("leave out %v: go_* and process_* metrics present: %v, want %v (%v)", leaveOut, got, !leaveOut, prefixes)
+		for _, p := range []string{"go", "process"} {
+			if present := prefixes[p] > 0; present == leaveOut {
+				t.Errorf("leave out %v: %s_* metrics present: %v, want %v", leaveOut, p, present, !leaveOut)
+			}
 		}
 	}
 }
